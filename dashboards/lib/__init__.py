@@ -1,0 +1,1 @@
+"""Helpers shared by the dashboard pages: the published copy, cached queries, formatting."""

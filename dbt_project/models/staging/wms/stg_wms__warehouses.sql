@@ -1,0 +1,24 @@
+with
+
+source as (
+
+    select * from {{ source('raw_wms', 'warehouses') }}
+
+),
+
+renamed as (
+
+    select
+        code as warehouse_code,
+        name as warehouse_name,
+        city,
+        upper(country_code) as country_code,
+        latitude,
+        longitude,
+        timezone
+
+    from source
+
+)
+
+select * from renamed

@@ -1,0 +1,155 @@
+"""HTTP client for connectors: rate limits, ``Retry-After``, retries with backoff, clear errors.
+
+Policy, the same for every API:
+- a client-side token bucket keeps us within the published limit;
+- 429 waits for ``Retry-After`` (or the bucket's refill) and tries again; it never counts as a
+  failure, because the server told us exactly what to do;
+- 5xx, timeouts and dropped connections are retried with exponential backoff (tenacity) up to
+  ``max_attempts``; 408 is treated as a timeout;
+- any other 4xx raises ``ApiError`` at once: retrying a bad token or a bad parameter cannot fix it.
+
+Headers are never logged: they carry credentials.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from tenacity import (
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+
+from ingestion.common.rate_limit import TokenBucket
+
+log = logging.getLogger(__name__)
+
+
+class ApiError(RuntimeError):
+    """A response retrying cannot fix (4xx other than 408/429), or retries ran out."""
+
+    def __init__(self, api: str, method: str, url: str, status: int | None, detail: str) -> None:
+        self.status = status
+        super().__init__(f"{api}: {method} {url} failed ({status or 'no response'}): {detail}")
+
+
+class _Retryable(Exception):
+    """Internal marker: a transient failure that the retry loop should try again."""
+
+
+@dataclass
+class RequestStats:
+    """Counters a run reports in its metadata, so rate limiting and retries are visible."""
+
+    requests: int = 0
+    rate_limited: int = 0
+    retried: int = 0
+    waited_s: float = 0.0
+
+    def as_dict(self) -> dict[str, float]:
+        return {
+            "requests": self.requests,
+            "rate_limited": self.rate_limited,
+            "retried": self.retried,
+            "waited_s": round(self.waited_s, 3),
+        }
+
+
+@dataclass
+class ApiClient:
+    """A polite HTTP client for one API."""
+
+    api: str
+    base_url: str
+    headers: Mapping[str, str]
+    bucket: TokenBucket
+    timeout_s: float = 30.0
+    max_attempts: int = 6
+    max_rate_limit_waits: int = 200
+    backoff_initial_s: float = 0.5
+    backoff_max_s: float = 30.0
+    sleep: Callable[[float], None] = time.sleep
+    transport: httpx.BaseTransport | None = None
+    stats: RequestStats = field(default_factory=RequestStats)
+
+    def __post_init__(self) -> None:
+        self._client = httpx.Client(
+            base_url=self.base_url,
+            headers=dict(self.headers),
+            timeout=self.timeout_s,
+            transport=self.transport,
+        )
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> ApiClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def get(self, url: str, params: Mapping[str, Any] | None = None) -> httpx.Response:
+        """GET ``url`` (absolute, or relative to ``base_url``) under the full retry policy."""
+        retrying = Retrying(
+            retry=retry_if_exception_type(_Retryable),
+            stop=stop_after_attempt(self.max_attempts),
+            wait=wait_exponential_jitter(initial=self.backoff_initial_s, max=self.backoff_max_s),
+            sleep=self.sleep,
+            before_sleep=self._count_retry,
+            reraise=True,
+        )
+        try:
+            return retrying(self._get_respecting_rate_limits, url, params)
+        except _Retryable as exc:
+            raise ApiError(self.api, "GET", url, None, f"gave up after retries: {exc}") from exc
+
+    def _count_retry(self, retry_state: Any) -> None:
+        self.stats.retried += 1
+        log.warning("%s: retrying GET after %s", self.api, retry_state.outcome.exception())
+
+    def _get_respecting_rate_limits(
+        self, url: str, params: Mapping[str, Any] | None
+    ) -> httpx.Response:
+        for _ in range(self.max_rate_limit_waits):
+            self.stats.waited_s += self.bucket.acquire()
+            self.stats.requests += 1
+            try:
+                response = self._client.get(url, params=params)
+            except (httpx.TimeoutException, httpx.TransportError) as exc:
+                raise _Retryable(f"{type(exc).__name__}: {exc}") from exc
+            if response.status_code == 429:
+                self.stats.rate_limited += 1
+                wait = _retry_after_seconds(response, default=1.0 / self.bucket.rate_per_s)
+                self.bucket.drain()
+                self.sleep(wait)
+                self.stats.waited_s += wait
+                continue
+            if response.status_code == 408 or response.status_code >= 500:
+                raise _Retryable(f"HTTP {response.status_code}")
+            if response.status_code >= 400:
+                raise ApiError(
+                    self.api,
+                    "GET",
+                    str(response.request.url.copy_with(query=None)),
+                    response.status_code,
+                    response.text[:500],
+                )
+            return response
+        raise ApiError(self.api, "GET", url, 429, "still rate limited after many waits")
+
+
+def _retry_after_seconds(response: httpx.Response, default: float) -> float:
+    """``Retry-After`` is seconds (Shopify sends "2.0"); an HTTP-date form falls back to default."""
+    value = response.headers.get("Retry-After")
+    try:
+        return max(0.0, float(value)) if value is not None else default
+    except ValueError:
+        return default

@@ -1,0 +1,93 @@
+"""Keyset pagination over polars frames, and the opaque cursors that carry it.
+
+Why keyset: offset pages skip or repeat records when rows shift; a cursor holding the last
+(sort key, id) seen returns every record exactly once as long as nothing changes, which is what
+Shopify's ``page_info`` promises and what our WMS cursors promise too. Cursors are base64url
+JSON: opaque to clients, readable when debugging.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+import polars as pl
+
+
+class CursorError(ValueError):
+    """A cursor that was not produced by this server (or was tampered with)."""
+
+
+def encode_cursor(payload: dict[str, Any]) -> str:
+    """Opaque, URL-safe token for ``payload``."""
+    return base64.urlsafe_b64encode(orjson.dumps(payload)).decode().rstrip("=")
+
+
+def decode_cursor(token: str) -> dict[str, Any]:
+    """Inverse of ``encode_cursor``; raises ``CursorError`` on anything else."""
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        payload = orjson.loads(raw)
+    except (binascii.Error, ValueError, orjson.JSONDecodeError) as exc:
+        raise CursorError("invalid cursor") from exc
+    if not isinstance(payload, dict):
+        raise CursorError("invalid cursor")
+    return payload
+
+
+def _after(keys: Sequence[str], values: Sequence[Any], descending: bool) -> pl.Expr:
+    """Lexicographic ``(keys) > (values)`` (or ``<`` when descending)."""
+    expr: pl.Expr | None = None
+    for key, value in zip(reversed(keys), reversed(values), strict=True):
+        col, lit = pl.col(key), pl.lit(value)
+        strict = col < lit if descending else col > lit
+        expr = strict if expr is None else strict | ((col == lit) & expr)
+    assert expr is not None
+    return expr
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of rows plus whether rows exist beyond each end of it."""
+
+    rows: pl.DataFrame
+    has_next: bool
+    has_previous: bool
+
+    def first_key(self, keys: Sequence[str]) -> list[Any]:
+        return [self.rows[k][0] for k in keys]
+
+    def last_key(self, keys: Sequence[str]) -> list[Any]:
+        return [self.rows[k][-1] for k in keys]
+
+
+def keyset_page(
+    frame: pl.DataFrame,
+    keys: Sequence[str],
+    limit: int,
+    *,
+    descending: bool = False,
+    after: Sequence[Any] | None = None,
+    before: Sequence[Any] | None = None,
+) -> Page:
+    """Rows of ``frame`` ordered by ``keys`` (the last key must be unique), ``limit`` of them,
+    starting after ``after`` or ending just before ``before`` (at most one of them)."""
+    lazy = frame.lazy()
+    if before is not None:
+        # Walk backwards from ``before``, then restore the requested order.
+        chunk = (
+            lazy.filter(_after(keys, before, not descending))
+            .sort(list(keys), descending=not descending)
+            .head(limit + 1)
+            .collect()
+        )
+        rows = chunk.head(limit).reverse()
+        return Page(rows, has_next=True, has_previous=chunk.height > limit)
+    if after is not None:
+        lazy = lazy.filter(_after(keys, after, descending))
+    chunk = lazy.sort(list(keys), descending=descending).head(limit + 1).collect()
+    return Page(chunk.head(limit), has_next=chunk.height > limit, has_previous=after is not None)

@@ -1,0 +1,535 @@
+"""The sandbox over HTTP: Shopify Admin REST, the WMS API and a clock, on 127.0.0.1.
+
+Why an HTTP server rather than fakes inside connectors: connectors must switch between sandbox
+and real endpoints by configuration alone, so they are tested through the same client code,
+headers, pagination and rate limiting they use in production. ``running_sandbox`` starts one in
+a background thread for tests; ``serve`` runs one in the foreground for demos.
+
+Shopify behaviours reproduced: ``X-Shopify-Access-Token`` auth (401 body as Shopify), the leaky
+bucket (``X-Shopify-Shop-Api-Call-Limit``; 429 with ``Retry-After``), ``limit`` at most 250,
+``status`` defaulting to ``open``, cursor pagination through ``Link`` headers whose opaque
+``page_info`` may be combined only with ``limit`` and ``fields``, keyset-stable pages.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+import orjson
+import polars as pl
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ingestion.sandbox import wms
+from ingestion.sandbox.pagination import CursorError, decode_cursor, encode_cursor, keyset_page
+from ingestion.sandbox.rate_limit import LeakyBucket
+from ingestion.sandbox.shopify import API_VERSION, ShopContext, render_orders, select_fields
+from ingestion.sandbox.state import SandboxState
+
+log = logging.getLogger(__name__)
+
+SHOPIFY_PREFIX = f"/admin/api/{API_VERSION}"
+_INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wrong password)"
+_THROTTLED = (
+    "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted "
+    "service."
+)
+_PAGINATION_DOC = "See https://shopify.dev/api/usage/pagination-rest for more information."
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 250
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    """Credentials and limits of the sandbox's APIs (defaults match the connectors' sandbox
+    settings). ``rate_limit_clock`` is injectable for tests."""
+
+    shopify_access_token: str = "shpat_sandbox"
+    wms_token: str = "wms_sandbox"
+    bucket_size: int = 40
+    leak_rate_per_s: float = 2.0
+    shop_domain: str = "tradelane-sandbox.myshopify.com"
+    rate_limit_clock: Callable[[], float] = field(default=time.monotonic, compare=False)
+
+
+class _BadRequest(Exception):
+    def __init__(self, param: str, message: str) -> None:
+        super().__init__(message)
+        self.param, self.message = param, message
+
+
+def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        orjson.dumps(body), status_code=status, headers=headers, media_type="application/json"
+    )
+
+
+def _parse_instant(param: str, value: str) -> datetime:
+    """ISO 8601 with offset (or ``Z``); naive values are read as UTC."""
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace(" ", "+"))
+    except ValueError as exc:
+        raise _BadRequest(param, f"{param} is not a valid ISO 8601 date: {value!r}") from exc
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def _epoch_us(dt: datetime) -> int:
+    return int(dt.timestamp()) * 1_000_000 + dt.microsecond
+
+
+def _parse_limit(raw: str | None, default: int, maximum: int) -> int:
+    if raw is None:
+        return default
+    try:
+        limit = int(raw)
+    except ValueError as exc:
+        raise _BadRequest("limit", f"limit must be an integer, got {raw!r}") from exc
+    if limit < 1:
+        raise _BadRequest("limit", "limit must be at least 1")
+    if limit > maximum:
+        raise _BadRequest("limit", f"Limit must be less than or equal to {maximum}")
+    return limit
+
+
+# --- Shopify orders -------------------------------------------------------------------------
+
+_ORDER_FILTERS = (
+    "status",
+    "ids",
+    "since_id",
+    "created_at_min",
+    "created_at_max",
+    "updated_at_min",
+    "updated_at_max",
+    "processed_at_min",
+    "processed_at_max",
+    "financial_status",
+    "fulfillment_status",
+    "order",
+)
+_TIME_FILTERS = {
+    "created_at_min": ("created_at", ">="),
+    "created_at_max": ("created_at", "<="),
+    "updated_at_min": ("updated_at", ">="),
+    "updated_at_max": ("updated_at", "<="),
+    # processed_at is the creation instant for online orders.
+    "processed_at_min": ("created_at", ">="),
+    "processed_at_max": ("created_at", "<="),
+}
+_SORT_COLUMNS = {
+    "created_at": "created_at",
+    "updated_at": "updated_at",
+    "id": "order_id",
+    "processed_at": "created_at",
+}
+_FINANCIAL = {
+    "authorized",
+    "pending",
+    "paid",
+    "partially_paid",
+    "refunded",
+    "voided",
+    "partially_refunded",
+    "any",
+    "unpaid",
+}
+_FULFILLMENT = {"shipped", "partial", "unshipped", "any", "unfulfilled"}
+
+
+def _order_filters(params: dict[str, str]) -> dict[str, Any]:
+    """Validated, JSON-serialisable filters of an orders query (what page_info carries)."""
+    status = params.get("status", "open")
+    if status not in ("open", "closed", "cancelled", "any"):
+        raise _BadRequest("status", f"status must be open, closed, cancelled or any: {status!r}")
+    filters: dict[str, Any] = {"status": status}
+    for name in _TIME_FILTERS:
+        if name in params:
+            filters[name] = _epoch_us(_parse_instant(name, params[name]))
+    for name, allowed in (("financial_status", _FINANCIAL), ("fulfillment_status", _FULFILLMENT)):
+        if name in params:
+            if params[name] not in allowed:
+                raise _BadRequest(name, f"{name} {params[name]!r} is not supported")
+            filters[name] = params[name]
+    try:
+        if "since_id" in params:
+            filters["since_id"] = int(params["since_id"])
+        if "ids" in params:
+            filters["ids"] = [int(x) for x in params["ids"].split(",") if x.strip()]
+    except ValueError as exc:
+        raise _BadRequest("ids", "ids and since_id must be integers") from exc
+    order = params.get("order", "created_at desc").split()
+    if (
+        not order
+        or order[0] not in _SORT_COLUMNS
+        or len(order) > 2
+        or (len(order) == 2 and order[1].lower() not in ("asc", "desc"))
+    ):
+        raise _BadRequest("order", f"unsupported order {params.get('order')!r}")
+    filters["order"] = [order[0], order[1].lower() if len(order) == 2 else "asc"]
+    return filters
+
+
+def _filtered_orders(view: pl.DataFrame, filters: dict[str, Any]) -> pl.DataFrame:
+    conditions: list[pl.Expr] = []
+    status = filters["status"]
+    if status == "open":
+        conditions.append(pl.col("closed_at").is_null())
+    elif status == "closed":
+        conditions.append(pl.col("closed_at").is_not_null())
+    elif status == "cancelled":
+        conditions.append(pl.col("is_cancelled"))
+    for name, (column, op) in _TIME_FILTERS.items():
+        if name in filters:
+            bound = pl.lit(filters[name]).cast(pl.Datetime("us", "UTC"))
+            conditions.append(pl.col(column) >= bound if op == ">=" else pl.col(column) <= bound)
+    financial = filters.get("financial_status")
+    if financial == "unpaid":
+        conditions.append(pl.col("financial_status").is_in(["authorized", "pending"]))
+    elif financial not in (None, "any"):
+        conditions.append(pl.col("financial_status") == financial)
+    fulfillment = filters.get("fulfillment_status")
+    if fulfillment == "shipped":
+        conditions.append(pl.col("fulfillment_status") == "fulfilled")
+    elif fulfillment in ("unshipped", "unfulfilled"):
+        conditions.append(pl.col("fulfillment_status").is_null())
+    elif fulfillment == "partial":
+        conditions.append(pl.lit(False))  # the world ships whole orders
+    if "since_id" in filters:
+        conditions.append(pl.col("order_id") > filters["since_id"])
+    if "ids" in filters:
+        conditions.append(pl.col("order_id").is_in(filters["ids"]))
+    return view.filter(*conditions) if conditions else view
+
+
+def _sort_key(filters: dict[str, Any]) -> tuple[pl.Expr, bool]:
+    column, direction = filters["order"]
+    col = _SORT_COLUMNS[column]
+    key = pl.col(col) if col == "order_id" else pl.col(col).dt.epoch("us")
+    return key.alias("_k"), direction == "desc"
+
+
+class _Api:
+    """Request handlers bound to one state and config."""
+
+    def __init__(self, state: SandboxState, config: SandboxConfig) -> None:
+        self.state, self.config = state, config
+        self.bucket = LeakyBucket(
+            config.bucket_size, config.leak_rate_per_s, clock=config.rate_limit_clock
+        )
+        self.shop = ShopContext(domain=config.shop_domain)
+
+    # Shopify ----------------------------------------------------------------------------
+
+    def _shopify_gate(self, request: Request) -> tuple[Response | None, dict[str, str]]:
+        token = request.headers.get("x-shopify-access-token")
+        if token != self.config.shopify_access_token:
+            return _json({"errors": _INVALID_TOKEN}, 401), {}
+        decision = self.bucket.acquire(token)
+        headers = {
+            "X-Shopify-Shop-Api-Call-Limit": decision.header,
+            "X-Shopify-API-Version": API_VERSION,
+        }
+        if not decision.allowed:
+            headers["Retry-After"] = f"{decision.retry_after:.1f}"
+            return _json({"errors": _THROTTLED}, 429, headers), headers
+        return None, headers
+
+    def orders(self, request: Request) -> Response:
+        refused, headers = self._shopify_gate(request)
+        if refused is not None:
+            return refused
+        params = dict(request.query_params)
+        try:
+            limit = _parse_limit(params.get("limit"), DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+            fields = [f.strip() for f in params.get("fields", "").split(",") if f.strip()]
+            after = before = None
+            if "page_info" in params:
+                extra = sorted(set(params) - {"page_info", "limit", "fields"})
+                if extra:
+                    raise _BadRequest(
+                        extra[0],
+                        f"{extra[0]} cannot be passed when page_info is present. "
+                        + _PAGINATION_DOC,
+                    )
+                try:
+                    cursor = decode_cursor(params["page_info"])
+                    # Re-validate what the token carries: it comes back from the client.
+                    filters = _order_filters(_filters_as_params(cursor["f"]))
+                    position = cursor["k"]
+                    width = 1 if filters["order"][0] == "id" else 2
+                    if (
+                        cursor.get("d") not in ("n", "p")
+                        or not isinstance(position, list)
+                        or len(position) != width
+                        or not all(type(v) is int for v in position)
+                    ):
+                        raise _BadRequest("page_info", "Invalid value.")
+                except (CursorError, KeyError, TypeError, ValueError, _BadRequest) as exc:
+                    raise _BadRequest("page_info", "Invalid value.") from exc
+                after, before = (position, None) if cursor["d"] == "n" else (None, position)
+            else:
+                filters = _order_filters(params)
+        except _BadRequest as exc:
+            return _json({"errors": {exc.param: exc.message}}, 400, headers)
+
+        key, descending = _sort_key(filters)
+        frame = _filtered_orders(self.state.orders_view(), filters).with_columns(key)
+        keys = ["order_id"] if filters["order"][0] == "id" else ["_k", "order_id"]
+        page = keyset_page(frame, keys, limit, descending=descending, after=after, before=before)
+        orders = render_orders(self.state.world, page.rows, self.state.now, self.shop)
+        if fields:
+            orders = [select_fields(o, fields) for o in orders]
+
+        links = []
+        base = f"{request.url.scheme}://{request.url.netloc}{request.url.path}"
+        extra_params = {"fields": params["fields"]} if "fields" in params else {}
+        if page.rows.height and page.has_previous:
+            token = encode_cursor({"f": filters, "d": "p", "k": page.first_key(keys)})
+            query = urlencode({"limit": limit, **extra_params, "page_info": token})
+            links.append(f'<{base}?{query}>; rel="previous"')
+        if page.rows.height and page.has_next:
+            token = encode_cursor({"f": filters, "d": "n", "k": page.last_key(keys)})
+            query = urlencode({"limit": limit, **extra_params, "page_info": token})
+            links.append(f'<{base}?{query}>; rel="next"')
+        if links:
+            headers["Link"] = ", ".join(links)
+        return _json({"orders": orders}, 200, headers)
+
+    def orders_count(self, request: Request) -> Response:
+        refused, headers = self._shopify_gate(request)
+        if refused is not None:
+            return refused
+        try:
+            filters = _order_filters(dict(request.query_params))
+        except _BadRequest as exc:
+            return _json({"errors": {exc.param: exc.message}}, 400, headers)
+        count = _filtered_orders(self.state.orders_view(), filters).height
+        return _json({"count": count}, 200, headers)
+
+    # WMS --------------------------------------------------------------------------------
+
+    def _wms_gate(self, request: Request) -> Response | None:
+        if request.headers.get("authorization") != f"Bearer {self.config.wms_token}":
+            return _json(
+                {"error": {"code": "unauthorized", "message": "missing or invalid bearer token"}},
+                401,
+                {"WWW-Authenticate": "Bearer"},
+            )
+        return None
+
+    def warehouses(self, request: Request) -> Response:
+        return self._wms_gate(request) or _json(
+            {"warehouses": wms.render_warehouses(self.state.world)}
+        )
+
+    def items(self, request: Request) -> Response:
+        refused = self._wms_gate(request)
+        if refused is not None:
+            return refused
+        try:
+            limit, cursor = _wms_paging(request, width=1)
+        except _BadRequest as exc:
+            return _wms_error(exc)
+        after = [cursor["k"]] if cursor else None
+        page = keyset_page(wms.items_frame(self.state.world), ["sku"], limit, after=after)
+        next_cursor = encode_cursor({"k": page.last_key(["sku"])[0]}) if page.has_next else None
+        return _json({"items": wms.render_items(page.rows), "next_cursor": next_cursor})
+
+    def inventory(self, request: Request) -> Response:
+        refused = self._wms_gate(request)
+        if refused is not None:
+            return refused
+        keys = ["warehouse_code", "sku"]
+        try:
+            limit, cursor = _wms_paging(request, width=2)
+            since_raw = request.query_params.get("updated_since")
+            since = (
+                None if since_raw is None else _epoch_us(_parse_instant("updated_since", since_raw))
+            )
+            if cursor is not None:
+                if since is not None and since != cursor.get("u"):
+                    raise _BadRequest(
+                        "updated_since",
+                        "the cursor already carries updated_since; pass only cursor and limit",
+                    )
+                since = cursor.get("u")
+        except _BadRequest as exc:
+            return _wms_error(exc)
+        frame = self.state.inventory_view()
+        if since is not None:
+            frame = frame.filter(
+                pl.col("updated_at") >= pl.lit(since).cast(pl.Datetime("us", "UTC"))
+            )
+        page = keyset_page(frame, keys, limit, after=cursor["k"] if cursor else None)
+        next_cursor = (
+            encode_cursor({"k": page.last_key(keys), "u": since}) if page.has_next else None
+        )
+        return _json(
+            {"inventory_levels": wms.render_inventory(page.rows), "next_cursor": next_cursor}
+        )
+
+    # Sandbox admin ----------------------------------------------------------------------
+
+    def clock(self, request: Request) -> Response:
+        return _json({"now": _iso_z(self.state.now)})
+
+    def advance(self, request: Request) -> Response:
+        raw = request.query_params.get("days")
+        try:
+            days = float(raw) if raw is not None else float("nan")
+            if not days >= 0:
+                raise ValueError
+        except ValueError:
+            return _json(
+                {
+                    "error": {
+                        "code": "invalid_parameter",
+                        "message": "days must be a non-negative number",
+                    }
+                },
+                400,
+            )
+        return _json({"now": _iso_z(self.state.advance(days))})
+
+
+def _filters_as_params(filters: dict[str, Any]) -> dict[str, str]:
+    """Rebuild query parameters from stored filters, to re-validate a decoded page_info."""
+    out: dict[str, str] = {"status": filters["status"], "order": " ".join(filters["order"])}
+    for name in _TIME_FILTERS:
+        if name in filters:
+            out[name] = (_EPOCH + timedelta(microseconds=int(filters[name]))).isoformat()
+    for name in ("financial_status", "fulfillment_status"):
+        if name in filters:
+            out[name] = filters[name]
+    if "since_id" in filters:
+        out["since_id"] = str(int(filters["since_id"]))
+    if "ids" in filters:
+        out["ids"] = ",".join(str(int(i)) for i in filters["ids"])
+    return out
+
+
+def _wms_paging(request: Request, width: int) -> tuple[int, dict[str, Any] | None]:
+    """``limit`` and the decoded cursor, whose key must hold ``width`` strings (a bare string
+    when ``width`` is 1)."""
+    limit = _parse_limit(request.query_params.get("limit"), wms.DEFAULT_LIMIT, wms.MAX_LIMIT)
+    raw = request.query_params.get("cursor")
+    if raw is None:
+        return limit, None
+    try:
+        cursor = decode_cursor(raw)
+    except CursorError as exc:
+        raise _BadRequest("cursor", "invalid cursor") from exc
+    key = cursor.get("k")
+    valid_key = (
+        isinstance(key, str)
+        if width == 1
+        else (isinstance(key, list) and len(key) == width and all(isinstance(k, str) for k in key))
+    )
+    since = cursor.get("u")
+    if not valid_key or not (since is None or type(since) is int):
+        raise _BadRequest("cursor", "invalid cursor")
+    return limit, cursor
+
+
+def _wms_error(exc: _BadRequest) -> Response:
+    return _json({"error": {"code": "invalid_parameter", "message": exc.message}}, 400)
+
+
+def _iso_z(dt: datetime) -> str:
+    return dt.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def create_app(state: SandboxState, config: SandboxConfig | None = None) -> Starlette:
+    """The Starlette app serving ``state`` (handlers are sync: Starlette runs them in its
+    thread pool, so rendering never blocks the event loop)."""
+    api = _Api(state, config or SandboxConfig())
+    routes = [
+        Route(f"{SHOPIFY_PREFIX}/orders.json", api.orders, methods=["GET"]),
+        Route(f"{SHOPIFY_PREFIX}/orders/count.json", api.orders_count, methods=["GET"]),
+        Route("/wms/v1/warehouses", api.warehouses, methods=["GET"]),
+        Route("/wms/v1/items", api.items, methods=["GET"]),
+        Route("/wms/v1/inventory", api.inventory, methods=["GET"]),
+        Route("/_sandbox/clock", api.clock, methods=["GET"]),
+        Route("/_sandbox/clock/advance", api.advance, methods=["POST"]),
+    ]
+    app = Starlette(routes=routes)
+    app.state.sandbox = state
+    return app
+
+
+def serve(host: str = "127.0.0.1", port: int = 8765, seed: int = 42, n_orders: int = 2000) -> None:
+    """Generate a world and serve it in the foreground until interrupted."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    state = SandboxState.generate(seed=seed, n_orders=n_orders)
+    visible = state.orders_view().height
+    log.info(
+        "Tradelane sandbox on http://%s:%s (seed %s, %s orders visible at %s, %s in the ledger)",
+        host,
+        port,
+        seed,
+        visible,
+        _iso_z(state.now),
+        state.world.orders.height,
+    )
+    uvicorn.run(
+        create_app(state, SandboxConfig()),
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+    )
+
+
+@contextmanager
+def running_sandbox(
+    state: SandboxState | None = None,
+    config: SandboxConfig | None = None,
+    seed: int = 42,
+    n_orders: int = 2000,
+) -> Iterator[str]:
+    """Serve a sandbox on a free 127.0.0.1 port in a background thread; yield its base URL
+    (``http://127.0.0.1:PORT``). The socket is bound before the server starts, so there is
+    no race for the port; on exit the server stops without waiting for idle keep-alives."""
+    state = state if state is not None else SandboxState.generate(seed=seed, n_orders=n_orders)
+    app = create_app(state, config)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=1
+        )
+    )
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name=f"sandbox-{port}", daemon=True
+    )
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            sock.close()
+            raise RuntimeError("the sandbox server did not start")
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        server.force_exit = True
+        thread.join(timeout=10)
+        sock.close()

@@ -1,0 +1,743 @@
+"""Render ledger orders as Shopify Admin REST 2026-07 ``order`` objects, as of the clock.
+
+Why this shape: connectors are written against Shopify's real payloads, so every field path and
+JSON type in the official examples (``shared/fixtures/api/shopify_admin_rest_2026_07/order.*``)
+is emitted here, with values derived from the ledger: money strings formatted from integer
+minor units, ``*_set`` pairs in shop and presentment currency, fulfilments only once shipped,
+refunds only once refunded, timestamps in the customer's local offset. Fields the world does
+not model carry plausible constants or values derived from ids.
+
+Speed matters (a page is 250 orders and benchmarks walk millions): rows come out of polars once
+per page, each line-item dict is built once and shared by ``line_items``, ``fulfillments`` and
+``refund_line_items`` (orjson serialises shared objects fine), and nothing is deep-copied.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from ingestion.sandbox.money import formatter, minor_to_float
+from ingestion.sandbox.world import World
+
+API_VERSION = "2026-07"
+# Shopify's app id of the Online Store sales channel.
+_ONLINE_STORE_APP_ID = 580111
+# The staff member who processes returns (Shopify user ids are 64-bit like every other id).
+_STAFF_USER_ID = 2**53 + 16 * 10**14 + 77
+_EPOCH = datetime(1970, 1, 1)
+_USER_AGENT = (
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/18.0 Safari/605.1.15"
+)
+_REFERRERS = (
+    "https://www.google.com/",
+    "https://www.instagram.com/",
+    None,
+    "https://www.tiktok.com/",
+    None,
+)
+_TIMESTAMP_COLUMNS = (
+    "created_at",
+    "paid_at",
+    "fulfilled_at",
+    "cancelled_at",
+    "refunded_at",
+    "closed_at",
+    "updated_at",
+    "c_created_at",
+)
+
+
+@dataclass(frozen=True)
+class ShopContext:
+    """The shop the orders belong to (only the domain shows up in payloads)."""
+
+    domain: str = "tradelane-sandbox.myshopify.com"
+    shop_id: int = 54838000931
+    business_entity_id: str = "MTU0ODM4MDAwOTMx"
+
+
+@dataclass
+class OrderRecord:
+    """One order's rows pulled from the ledger for rendering (timestamps as epoch seconds)."""
+
+    order: dict[str, Any]
+    lines: list[dict[str, Any]]
+    refunds: list[dict[str, Any]]
+
+
+def page_records(world: World, page: pl.DataFrame, now: datetime) -> list[OrderRecord]:
+    """Pull the rows needed to render ``page`` (rows of ``orders_as_of``) out of polars.
+
+    Lines are gathered by offset (each order's lines are contiguous in ``order_lines``); refunds
+    are filtered to those that happened by ``now``."""
+    if page.height == 0:
+        return []
+    customers = world.customers.select(pl.all().name.prefix("c_"))
+    rows = page.join(
+        customers,
+        left_on="customer_id",
+        right_on="c_customer_id",
+        how="left",
+        maintain_order="left",
+    )
+    rows = rows.with_columns(
+        [pl.col(c).dt.epoch("s") for c in _TIMESTAMP_COLUMNS if c in rows.columns]
+    )
+    orders = rows.to_dicts()
+
+    starts = page["line_start"].to_numpy()
+    counts = page["line_count"].to_numpy()
+    ends = np.cumsum(counts)
+    gather = np.repeat(starts - (ends - counts), counts) + np.arange(int(ends[-1]))
+    line_rows = world.order_lines[gather].to_dicts()
+
+    refunds_by_order: dict[int, list[dict[str, Any]]] = {}
+    refunded = page.filter(pl.col("is_refunded"))["order_id"]
+    if len(refunded):
+        refunds = world.refunds.filter(
+            pl.col("order_id").is_in(refunded.implode()) & (pl.col("created_at") <= now)
+        ).with_columns(pl.col("created_at").dt.epoch("s"))
+        lines_by_refund: dict[int, list[dict[str, Any]]] = {}
+        for rl in world.refund_lines.filter(
+            pl.col("refund_id").is_in(refunds["refund_id"].implode())
+        ).iter_rows(named=True):
+            lines_by_refund.setdefault(rl["refund_id"], []).append(rl)
+        for refund in refunds.iter_rows(named=True):
+            refund["lines"] = lines_by_refund.get(refund["refund_id"], [])
+            refunds_by_order.setdefault(refund["order_id"], []).append(refund)
+
+    out = []
+    pos = 0
+    for order, count in zip(orders, counts.tolist(), strict=True):
+        out.append(
+            OrderRecord(
+                order, line_rows[pos : pos + count], refunds_by_order.get(order["order_id"], [])
+            )
+        )
+        pos += count
+    return out
+
+
+def render_orders(
+    world: World, page: pl.DataFrame, now: datetime, shop: ShopContext | None = None
+) -> list[dict[str, Any]]:
+    """Render every order of ``page`` (rows of ``orders_as_of``) as Shopify order dicts."""
+    shop = shop or ShopContext()
+    return [render_order(r, shop) for r in page_records(world, page, now)]
+
+
+def _offset_suffix(minutes: int) -> str:
+    sign = "-" if minutes < 0 else "+"
+    hours, mins = divmod(abs(minutes), 60)
+    return f"{sign}{hours:02d}:{mins:02d}"
+
+
+_SUFFIXES: dict[int, str] = {}
+
+
+def local_time_formatter(offset_minutes: int) -> Callable[[int | None], str | None]:
+    """Epoch seconds -> ISO 8601 in a fixed local offset, e.g. ``2026-07-04T10:15:00-04:00``."""
+    suffix = _SUFFIXES.get(offset_minutes)
+    if suffix is None:
+        suffix = _SUFFIXES.setdefault(offset_minutes, _offset_suffix(offset_minutes))
+    shift = offset_minutes * 60
+
+    def fmt(epoch_s: int | None) -> str | None:
+        if epoch_s is None:
+            return None
+        return (_EPOCH + timedelta(seconds=epoch_s + shift)).isoformat() + suffix
+
+    return fmt
+
+
+class _MoneySets:
+    """Memoised ``{"shop_money": ..., "presentment_money": ...}`` pairs for one currency pair.
+
+    Why: the same amounts recur across orders (prices, taxes, zero), and building three dicts
+    and two strings per amount dominated rendering time. Rendered orders therefore share these
+    sub-dicts: treat rendered orders as read-only (they are serialised straight away)."""
+
+    __slots__ = ("fs", "fp", "shop", "pres", "_sets", "_shop_str")
+    _LIMIT = 200_000
+
+    def __init__(self, shop: str, pres: str) -> None:
+        self.shop, self.pres = shop, pres
+        self.fs, self.fp = formatter(shop), formatter(pres)
+        self._sets: dict[int, dict[str, Any]] = {}
+        self._shop_str: dict[int, str] = {}
+
+    def set(self, shop_minor: int, pres_minor: int) -> dict[str, Any]:
+        key = (shop_minor << 40) + pres_minor
+        found = self._sets.get(key)
+        if found is None:
+            if len(self._sets) > self._LIMIT:
+                self._sets.clear()
+            found = self._sets[key] = {
+                "shop_money": {"amount": self.fs(shop_minor), "currency_code": self.shop},
+                "presentment_money": {"amount": self.fp(pres_minor), "currency_code": self.pres},
+            }
+        return found
+
+    def shop_str(self, minor: int) -> str:
+        found = self._shop_str.get(minor)
+        if found is None:
+            if len(self._shop_str) > self._LIMIT:
+                self._shop_str.clear()
+            found = self._shop_str[minor] = self.fs(minor)
+        return found
+
+
+_MONEY: dict[tuple[str, str], _MoneySets] = {}
+
+
+def _money_sets(shop: str, pres: str) -> _MoneySets:
+    found = _MONEY.get((shop, pres))
+    if found is None:
+        found = _MONEY.setdefault((shop, pres), _MoneySets(shop, pres))
+    return found
+
+
+def _hex(value: int, salt: int) -> str:
+    """A stable 32-hex-digit token derived from an id (cart, checkout and order tokens)."""
+    return hashlib.blake2b(f"{salt}:{value}".encode(), digest_size=16).hexdigest()
+
+
+def _confirmation_number(order_id: int) -> str:
+    alphabet = "0123456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+    value, chars = order_id * 2654435761, []
+    for _ in range(9):
+        value, r = divmod(value, len(alphabet))
+        chars.append(alphabet[r])
+    return "".join(chars)
+
+
+def render_order(rec: OrderRecord, shop: ShopContext) -> dict[str, Any]:
+    """One Shopify order dict from the rows of one order (see ``page_records``)."""
+    o = rec.order
+    oid = o["order_id"]
+    shop_cur, pres_cur = o["currency"], o["presentment_currency"]
+    money = _money_sets(shop_cur, pres_cur)
+    mset, fs, fp = money.set, money.shop_str, money.fp
+    ts = local_time_formatter(o["local_utc_offset_minutes"])
+
+    zero_set = mset(0, 0)
+    is_fulfilled, is_cancelled = o["is_fulfilled"], o["is_cancelled"]
+    created = ts(o["created_at"])
+    number = o["order_number"]
+    name = o["name"]
+
+    # Refunded units per line, and what they take off the current totals.
+    refunded_qty: dict[int, int] = {}
+    for refund in rec.refunds:
+        for rl in refund["lines"]:
+            refunded_qty[rl["line_item_id"]] = (
+                refunded_qty.get(rl["line_item_id"], 0) + rl["quantity"]
+            )
+
+    # Line items: built once, shared by fulfillments and refund_line_items.
+    discount_index = 0 if o["discount_kind"] != "none" else None
+    line_dicts: dict[int, dict[str, Any]] = {}
+    line_items = []
+    for ln in rec.lines:
+        lid = ln["line_item_id"]
+        qty = ln["quantity"]
+        current = 0 if is_cancelled else qty - refunded_qty.get(lid, 0)
+        tax_lines = []
+        if ln["tax_rate"] > 0:
+            tax_lines.append(
+                {
+                    "channel_liable": False,
+                    "price": fs(ln["tax_minor"]),
+                    "price_set": mset(ln["tax_minor"], ln["tax_presentment_minor"]),
+                    "rate": ln["tax_rate"],
+                    "title": o["tax_title"],
+                }
+            )
+        allocations = []
+        if discount_index is not None and ln["total_discount_minor"] > 0:
+            allocations.append(
+                {
+                    "amount": fs(ln["total_discount_minor"]),
+                    "amount_set": mset(
+                        ln["total_discount_minor"], ln["total_discount_presentment_minor"]
+                    ),
+                    "discount_application_index": discount_index,
+                }
+            )
+        engraving = ln["engraving"]
+        d = {
+            "id": lid,
+            "admin_graphql_api_id": f"gid://shopify/LineItem/{lid}",
+            "attributed_staffs": [],
+            "current_quantity": current,
+            "fulfillable_quantity": 0 if (is_fulfilled or is_cancelled) else current,
+            "fulfillment_service": "manual",
+            "fulfillment_status": "fulfilled" if is_fulfilled else None,
+            "gift_card": False,
+            "grams": ln["grams"],
+            "name": f"{ln['title']} - {ln['variant_title']}",
+            "price": fs(ln["price_minor"]),
+            "price_set": mset(ln["price_minor"], ln["price_presentment_minor"]),
+            "product_exists": True,
+            "product_id": ln["product_id"],
+            "properties": [{"name": "Engraving", "value": engraving}] if engraving else [],
+            "quantity": qty,
+            "requires_shipping": True,
+            "sku": ln["sku"],
+            "taxable": True,
+            "title": ln["title"],
+            "total_discount": fs(ln["total_discount_minor"]),
+            "total_discount_set": mset(
+                ln["total_discount_minor"], ln["total_discount_presentment_minor"]
+            ),
+            "variant_id": ln["variant_id"],
+            "variant_inventory_management": "shopify",
+            "variant_title": ln["variant_title"],
+            "vendor": ln["vendor"],
+            "tax_lines": tax_lines,
+            "duties": [],
+            "discount_allocations": allocations,
+        }
+        line_dicts[lid] = d
+        line_items.append(d)
+
+    refunds_out, refund_totals = _render_refunds(
+        rec, o, line_dicts, mset, fs, fp, ts, zero_set, name
+    )
+    r_sub, r_sub_p, r_tax, r_tax_p, r_disc, r_disc_p = refund_totals
+
+    total_price = o["total_price_minor"]
+    total_price_p = o["total_price_presentment_minor"]
+    if is_cancelled:
+        # A cancellation removes every line: nothing is left to pay or ship.
+        cur_sub = cur_sub_p = cur_tax = cur_tax_p = cur_disc = cur_disc_p = 0
+        cur_total = cur_total_p = 0
+    else:
+        cur_sub = o["subtotal_price_minor"] - r_sub
+        cur_sub_p = o["subtotal_price_presentment_minor"] - r_sub_p
+        cur_tax = o["total_tax_minor"] - r_tax
+        cur_tax_p = o["total_tax_presentment_minor"] - r_tax_p
+        cur_disc = o["total_discounts_minor"] - r_disc
+        cur_disc_p = o["total_discounts_presentment_minor"] - r_disc_p
+        cur_total = total_price - o["refunded_minor"]
+        cur_total_p = total_price_p - o["refunded_presentment_minor"]
+    outstanding = 0 if (o["is_paid"] or is_cancelled) else total_price
+
+    customer = _render_customer(o, ts)
+    address = {
+        "first_name": o["c_first_name"],
+        "address1": o["c_address1"],
+        "phone": o["c_phone"],
+        "city": o["c_city"],
+        "zip": o["c_zip"],
+        "province": o["c_province"],
+        "country": o["c_country"],
+        "last_name": o["c_last_name"],
+        "address2": o["c_address2"],
+        "company": None,
+        "latitude": o["c_latitude"],
+        "longitude": o["c_longitude"],
+        "name": f"{o['c_first_name']} {o['c_last_name']}",
+        "country_code": o["c_country_code"],
+        "province_code": o["c_province_code"],
+    }
+
+    discount_codes, discount_applications = _render_discounts(o, fs)
+    fulfillments = _render_fulfillments(o, line_items, ts, name) if is_fulfilled else []
+    tax_lines = []
+    if o["tax_rate"] > 0:
+        tax_lines.append(
+            {
+                "price": fs(o["total_tax_minor"]),
+                "rate": o["tax_rate"],
+                "title": o["tax_title"],
+                "price_set": mset(o["total_tax_minor"], o["total_tax_presentment_minor"]),
+                "channel_liable": False,
+            }
+        )
+    ship, ship_p = o["total_shipping_minor"], o["total_shipping_presentment_minor"]
+    ship_set = mset(ship, ship_p)
+    token = _hex(oid, 1)
+    draft = number % 10 == 0
+    referrer = _REFERRERS[number % len(_REFERRERS)]
+    gateway = o["gateway"]
+    phone = o["c_phone"]
+    gift = o["gift_message"]
+
+    return {
+        "id": oid,
+        "admin_graphql_api_id": f"gid://shopify/Order/{oid}",
+        "app_id": _ONLINE_STORE_APP_ID,
+        "browser_ip": o["browser_ip"],
+        "buyer_accepts_marketing": o["c_accepts_marketing"],
+        "cancel_reason": o["cancel_reason"] if is_cancelled else None,
+        "cancelled_at": ts(o["cancelled_at"]) if is_cancelled else None,
+        "cart_token": _hex(oid, 2),
+        "checkout_id": o["checkout_id"],
+        "checkout_token": _hex(oid, 3),
+        "client_details": {
+            "accept_language": o["c_locale"],
+            "browser_height": None,
+            "browser_ip": o["browser_ip"],
+            "browser_width": None,
+            "session_hash": None,
+            "user_agent": _USER_AGENT,
+        },
+        "closed_at": ts(o["closed_at"]),
+        "confirmation_number": _confirmation_number(oid),
+        "confirmed": True,
+        "contact_email": o["c_email"],
+        "created_at": created,
+        "currency": shop_cur,
+        "current_subtotal_price": fs(cur_sub),
+        "current_subtotal_price_set": mset(cur_sub, cur_sub_p),
+        "current_total_additional_fees_set": None,
+        "current_total_discounts": fs(cur_disc),
+        "current_total_discounts_set": mset(cur_disc, cur_disc_p),
+        "current_total_duties_set": None,
+        "current_total_price": fs(cur_total),
+        "current_total_price_set": mset(cur_total, cur_total_p),
+        "current_total_tax": fs(cur_tax),
+        "current_total_tax_set": mset(cur_tax, cur_tax_p),
+        "customer_locale": o["c_locale"],
+        "device_id": None,
+        "discount_codes": discount_codes,
+        "duties_included": False,
+        "email": o["c_email"],
+        "estimated_taxes": False,
+        "financial_status": o["financial_status"],
+        "fulfillment_status": o["fulfillment_status"],
+        "landing_site": "/products?utm_source=newsletter" if referrer is None else "/",
+        "landing_site_ref": "newsletter" if referrer is None else None,
+        "location_id": None,
+        "merchant_business_entity_id": shop.business_entity_id,
+        "merchant_of_record_app_id": None,
+        "name": name,
+        "note": "Please leave the parcel with a neighbour" if number % 17 == 0 else None,
+        "note_attributes": [{"name": "gift_message", "value": gift}] if gift else [],
+        "number": number - 1000,
+        "order_number": number,
+        "order_status_url": f"https://{shop.domain}/{shop.shop_id}/orders/{token}/authenticate"
+        f"?key={_hex(oid, 4)}",
+        "original_total_additional_fees_set": None,
+        "original_total_duties_set": None,
+        "payment_gateway_names": [gateway],
+        "phone": phone,
+        "po_number": f"PO-{number}" if number % 50 == 0 else None,
+        "presentment_currency": pres_cur,
+        "processed_at": created,
+        "reference": f"D{number}" if draft else None,
+        "referring_site": referrer,
+        "source_identifier": f"D{number}" if draft else None,
+        "source_name": "shopify_draft_order" if draft else "web",
+        "source_url": None,
+        "subtotal_price": fs(o["subtotal_price_minor"]),
+        "subtotal_price_set": mset(
+            o["subtotal_price_minor"], o["subtotal_price_presentment_minor"]
+        ),
+        "tags": "gift" if gift else "",
+        "tax_exempt": False,
+        "tax_lines": tax_lines,
+        "taxes_included": False,
+        "test": False,
+        "token": token,
+        "total_cash_rounding_payment_adjustment_set": zero_set,
+        "total_cash_rounding_refund_adjustment_set": zero_set,
+        "total_discounts": fs(o["total_discounts_minor"]),
+        "total_discounts_set": mset(
+            o["total_discounts_minor"], o["total_discounts_presentment_minor"]
+        ),
+        "total_line_items_price": fs(o["total_line_items_price_minor"]),
+        "total_line_items_price_set": mset(
+            o["total_line_items_price_minor"], o["total_line_items_price_presentment_minor"]
+        ),
+        "total_outstanding": fs(outstanding),
+        "total_price": fs(total_price),
+        "total_price_set": mset(total_price, total_price_p),
+        "total_shipping_price_set": ship_set,
+        "total_tax": fs(o["total_tax_minor"]),
+        "total_tax_set": mset(o["total_tax_minor"], o["total_tax_presentment_minor"]),
+        "total_tip_received": fs(0),
+        "total_weight": o["total_weight_grams"],
+        "updated_at": ts(o["updated_at"]),
+        "user_id": None,
+        "billing_address": address,
+        "customer": customer,
+        "discount_applications": discount_applications,
+        "fulfillments": fulfillments,
+        "line_items": line_items,
+        "payment_terms": None,
+        "refunds": refunds_out,
+        "shipping_address": address,
+        "shipping_lines": [
+            {
+                "id": o["shipping_line_id"],
+                "carrier_identifier": None,
+                "code": o["shipping_title"],
+                "discounted_price": fs(ship),
+                "discounted_price_set": ship_set,
+                "is_removed": False,
+                "phone": None,
+                "price": fs(ship),
+                "price_set": ship_set,
+                "requested_fulfillment_service_id": None,
+                "source": "shopify",
+                "title": o["shipping_title"],
+                "tax_lines": [],
+                "discount_allocations": [],
+            }
+        ],
+    }
+
+
+def _render_customer(o: dict[str, Any], ts: Callable[[int | None], str | None]) -> dict[str, Any]:
+    cid = o["customer_id"]
+    created = ts(o["c_created_at"])
+    marketing = o["c_accepts_marketing"]
+    phone = o["c_phone"]
+    return {
+        "id": cid,
+        "email": o["c_email"],
+        "created_at": created,
+        "updated_at": ts(max(o["c_created_at"], o["created_at"])),
+        "first_name": o["c_first_name"],
+        "last_name": o["c_last_name"],
+        "state": "enabled",
+        "note": None,
+        "verified_email": True,
+        "multipass_identifier": None,
+        "tax_exempt": False,
+        "phone": phone,
+        "email_marketing_consent": {
+            "state": "subscribed" if marketing else "not_subscribed",
+            "opt_in_level": "single_opt_in" if marketing else None,
+            "consent_updated_at": created if marketing else None,
+        },
+        "sms_marketing_consent": {
+            "state": "not_subscribed",
+            "opt_in_level": "single_opt_in",
+            "consent_updated_at": created,
+            "consent_collected_from": "OTHER",
+        }
+        if phone
+        else None,
+        "tags": "",
+        "currency": o["presentment_currency"],
+        "tax_exemptions": [],
+        "admin_graphql_api_id": f"gid://shopify/Customer/{cid}",
+        "default_address": {
+            "id": o["c_default_address_id"],
+            "customer_id": cid,
+            "first_name": o["c_first_name"],
+            "last_name": o["c_last_name"],
+            "company": None,
+            "address1": o["c_address1"],
+            "address2": o["c_address2"],
+            "city": o["c_city"],
+            "province": o["c_province"],
+            "country": o["c_country"],
+            "zip": o["c_zip"],
+            "phone": phone,
+            "name": f"{o['c_first_name']} {o['c_last_name']}",
+            "province_code": o["c_province_code"],
+            "country_code": o["c_country_code"],
+            "country_name": o["c_country"],
+            "default": True,
+        },
+    }
+
+
+def _render_discounts(
+    o: dict[str, Any], fs: Callable[[int], str]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    kind = o["discount_kind"]
+    if kind == "none":
+        return [], []
+    percentage = kind.endswith("percentage")
+    value = o["discount_value"]
+    # Percentages are stored in basis points, fixed amounts in shop-currency cents.
+    value_str = f"{value / 100:.1f}" if percentage else fs(value)
+    value_type = "percentage" if percentage else "fixed_amount"
+    application: dict[str, Any] = {
+        "target_type": "line_item",
+        "type": "automatic" if kind.startswith("automatic") else "discount_code",
+        "value": value_str,
+        "value_type": value_type,
+        "allocation_method": "across",
+        "target_selection": "all",
+    }
+    if kind.startswith("automatic"):
+        application["title"] = o["discount_code"]
+        application["description"] = f"{o['discount_code']}: {value_str}% off everything"
+        return [], [application]
+    application["code"] = o["discount_code"]
+    codes = [
+        {"code": o["discount_code"], "amount": fs(o["total_discounts_minor"]), "type": value_type}
+    ]
+    return codes, [application]
+
+
+def _render_fulfillments(
+    o: dict[str, Any],
+    line_items: list[dict[str, Any]],
+    ts: Callable[[int | None], str | None],
+    name: str,
+) -> list[dict[str, Any]]:
+    fid = o["fulfillment_id"]
+    shipped = ts(o["fulfilled_at"])
+    number, url = o["tracking_number"], o["tracking_url"]
+    return [
+        {
+            "id": fid,
+            "admin_graphql_api_id": f"gid://shopify/Fulfillment/{fid}",
+            "created_at": shipped,
+            "location_id": o["fulfillment_location_id"],
+            "name": f"{name}.1",
+            "order_id": o["order_id"],
+            "origin_address": {},
+            "receipt": {"testcase": False, "authorization": str(fid)[-6:]},
+            "service": "manual",
+            "shipment_status": None,
+            "status": "success",
+            "tracking_company": o["tracking_company"],
+            "tracking_number": number,
+            "tracking_numbers": [number] if number else [],
+            "tracking_url": url,
+            "tracking_urls": [url] if url else [],
+            "updated_at": shipped,
+            "line_items": line_items,
+        }
+    ]
+
+
+def _render_refunds(
+    rec: OrderRecord,
+    o: dict[str, Any],
+    line_dicts: dict[int, dict[str, Any]],
+    mset: Callable[[int, int], dict[str, Any]],
+    fs: Callable[[int], str],
+    fp: Callable[[int], str],
+    ts: Callable[[int | None], str | None],
+    zero_set: dict[str, Any],
+    name: str,
+) -> tuple[list[dict[str, Any]], tuple[int, int, int, int, int, int]]:
+    """Refund objects plus the refunded (subtotal, tax, discount) in both currencies."""
+    out = []
+    r_sub = r_sub_p = r_tax = r_tax_p = r_disc = r_disc_p = 0
+    shop_cur, pres_cur = o["currency"], o["presentment_currency"]
+    oid = o["order_id"]
+    gift_card = o["gift_card_id"]
+    for refund in rec.refunds:
+        rid = refund["refund_id"]
+        at = ts(refund["created_at"])
+        is_return = refund["kind"] == "return"
+        refund_lines = []
+        for rl in refund["lines"]:
+            line = line_dicts[rl["line_item_id"]]
+            q = rl["quantity"]
+            sub, sub_p = rl["subtotal_minor"], rl["subtotal_presentment_minor"]
+            tax, tax_p = rl["tax_minor"], rl["tax_presentment_minor"]
+            r_sub += sub
+            r_sub_p += sub_p
+            r_tax += tax
+            r_tax_p += tax_p
+            # The discount share of the refunded units: gross price minus refunded subtotal.
+            unit = next(ln for ln in rec.lines if ln["line_item_id"] == rl["line_item_id"])
+            r_disc += unit["price_minor"] * q - sub
+            r_disc_p += unit["price_presentment_minor"] * q - sub_p
+            refund_lines.append(
+                {
+                    "id": rl["refund_line_id"],
+                    "line_item_id": rl["line_item_id"],
+                    "location_id": None if is_return else o["fulfillment_location_id"],
+                    "quantity": q,
+                    "restock_type": "no_restock" if is_return else "cancel",
+                    "subtotal": minor_to_float(sub, shop_cur),
+                    "subtotal_set": mset(sub, sub_p),
+                    "total_tax": minor_to_float(tax, shop_cur),
+                    "total_tax_set": mset(tax, tax_p),
+                    "line_item": line,
+                }
+            )
+        adjustments = []
+        if refund["adjustment_id"] is not None:
+            ship, ship_p = refund["shipping_minor"], refund["shipping_presentment_minor"]
+            adjustments.append(
+                {
+                    "id": refund["adjustment_id"],
+                    "amount": fs(-ship),
+                    "amount_set": mset(-ship, -ship_p),
+                    "kind": "shipping_refund",
+                    "order_id": oid,
+                    "reason": "Shipping refund",
+                    "refund_id": rid,
+                    "tax_amount": fs(0),
+                    "tax_amount_set": zero_set,
+                }
+            )
+        receipt: dict[str, Any] = {}
+        if gift_card is not None:
+            receipt = {
+                "gift_card_id": gift_card,
+                "gift_card_last_characters": f"{gift_card:x}"[-4:],
+            }
+        tid = refund["transaction_id"]
+        out.append(
+            {
+                "id": rid,
+                "admin_graphql_api_id": f"gid://shopify/Refund/{rid}",
+                "created_at": at,
+                "note": refund["note"],
+                "order_id": oid,
+                "processed_at": at,
+                "restock": refund["restock"],
+                "total_additional_fees_set": zero_set,
+                "total_duties_set": zero_set,
+                "user_id": _STAFF_USER_ID if is_return else None,
+                "order_adjustments": adjustments,
+                "transactions": [
+                    {
+                        "id": tid,
+                        "admin_graphql_api_id": f"gid://shopify/OrderTransaction/{tid}",
+                        "amount": fp(refund["amount_presentment_minor"]),
+                        "authorization": None
+                        if gift_card is not None
+                        else f"re_{_hex(tid, 5)[:24]}",
+                        "created_at": at,
+                        "currency": pres_cur,
+                        "device_id": None,
+                        "error_code": None,
+                        "gateway": o["gateway"],
+                        "kind": "refund",
+                        "location_id": None,
+                        "message": "Refund processed" if is_return else None,
+                        "order_id": oid,
+                        "parent_id": o["payment_transaction_id"],
+                        "payment_id": f"{name}.2",
+                        "processed_at": at,
+                        "receipt": receipt,
+                        "source_name": "web",
+                        "status": "success",
+                        "test": False,
+                        "user_id": None,
+                    }
+                ],
+                "refund_line_items": refund_lines,
+                "duties": [],
+                "additional_fees": [],
+            }
+        )
+    return out, (r_sub, r_sub_p, r_tax, r_tax_p, r_disc, r_disc_p)
+
+
+def select_fields(order: dict[str, Any], fields: Sequence[str]) -> dict[str, Any]:
+    """Shopify's ``fields=`` parameter: keep only the named top-level keys, in that order."""
+    return {f: order[f] for f in fields if f in order}

@@ -1,0 +1,1 @@
+"""The Dagster code location: the only package that imports Dagster."""

@@ -1,0 +1,1 @@
+"""Asset domains: ingestion (dlt), dbt, routing, publish."""

@@ -1,0 +1,1 @@
+"""Raw datasets loaded by the dlt sources in ``ingestion/``."""

@@ -1,0 +1,1 @@
+"""The routing action: a warehouse for every order awaiting shipment."""

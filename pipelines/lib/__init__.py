@@ -1,0 +1,1 @@
+"""Helpers shared by the asset domains in ``pipelines/defs``."""

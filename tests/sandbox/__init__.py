@@ -1,0 +1,1 @@
+"""Tests of the sandbox: ledger, clock, Shopify and WMS APIs over HTTP, rate limits."""

@@ -1,0 +1,155 @@
+"""Shopify cursor pagination: stable keyset pages through ``Link`` headers, Shopify's errors."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from datetime import timedelta, timezone
+from typing import Any
+
+import httpx
+import orjson
+import polars as pl
+import pytest
+
+from ingestion.sandbox import SandboxState
+
+ORDERS = "/admin/api/2026-07/orders.json"
+AUTH = {"X-Shopify-Access-Token": "shpat_sandbox"}
+
+
+def _links(response: httpx.Response) -> dict[str, str]:
+    out = {}
+    for part in response.headers.get("link", "").split(","):
+        if part.strip():
+            url, rel = part.split(";")
+            out[rel.strip().removeprefix('rel="').rstrip('"')] = url.strip().strip("<>")
+    return out
+
+
+@pytest.mark.parametrize(
+    "order", [None, "updated_at asc", "created_at asc", "id asc", "updated_at desc"]
+)
+def test_walking_next_links_returns_every_visible_order_exactly_once(
+    sandbox_server: tuple[str, SandboxState],
+    walk_orders: Callable[..., list[dict[str, Any]]],
+    order: str | None,
+) -> None:
+    url, state = sandbox_server
+    params: dict[str, Any] = {"status": "any", "limit": 50}
+    if order:
+        params["order"] = order
+    orders = walk_orders(url, **params)
+    ids = [o["id"] for o in orders]
+    assert len(ids) == len(set(ids)) == state.orders_view().height
+    assert set(ids) == set(state.orders_view()["order_id"])
+    field, direction = (order or "created_at desc").split()
+    column = "order_id" if field == "id" else field
+    view = state.orders_view().sort([column, "order_id"], descending=direction == "desc")
+    assert ids == view["order_id"].to_list()
+
+
+def test_previous_link_returns_the_page_before(
+    sandbox_server: tuple[str, SandboxState], http: httpx.Client
+) -> None:
+    url, _ = sandbox_server
+    first = http.get(
+        url + ORDERS, params={"status": "any", "limit": 20, "order": "updated_at asc"}, headers=AUTH
+    )
+    assert "previous" not in _links(first)
+    second = http.get(_links(first)["next"], headers=AUTH)
+    back = http.get(_links(second)["previous"], headers=AUTH)
+    assert orjson.loads(back.content) == orjson.loads(first.content)
+    assert "limit=20" in _links(second)["next"]
+
+
+def test_updated_at_min_returns_only_orders_updated_since(
+    sandbox_server: tuple[str, SandboxState],
+    walk_orders: Callable[..., list[dict[str, Any]]],
+) -> None:
+    url, state = sandbox_server
+    since = state.now - timedelta(days=3)
+    # Shopify accepts local offsets: the same instant written in UTC-4.
+    local = since.astimezone(timezone(timedelta(hours=-4))).isoformat()
+    orders = walk_orders(url, status="any", limit=50, updated_at_min=local)
+    expected = state.orders_view().filter(pl.col("updated_at") >= since)
+    assert 0 < len(orders) < state.orders_view().height
+    assert {o["id"] for o in orders} == set(expected["order_id"])
+
+
+def test_created_at_window_filters(
+    sandbox_server: tuple[str, SandboxState], walk_orders: Callable[..., list[dict[str, Any]]]
+) -> None:
+    url, state = sandbox_server
+    lo, hi = state.world.end - timedelta(days=20), state.world.end - timedelta(days=10)
+    orders = walk_orders(
+        url, status="any", limit=250, created_at_min=lo.isoformat(), created_at_max=hi.isoformat()
+    )
+    expected = state.orders_view().filter(pl.col("created_at").is_between(lo, hi))
+    assert {o["id"] for o in orders} == set(expected["order_id"]) and orders
+
+
+def test_page_info_with_another_filter_is_refused(
+    sandbox_server: tuple[str, SandboxState], http: httpx.Client
+) -> None:
+    url, _ = sandbox_server
+    first = http.get(url + ORDERS, params={"status": "any", "limit": 5}, headers=AUTH)
+    next_url = _links(first)["next"]
+    refused = http.get(next_url + "&status=any", headers=AUTH)
+    assert refused.status_code == 400
+    assert "status cannot be passed when page_info is present" in refused.json()["errors"]["status"]
+    assert http.get(next_url + "&fields=id", headers=AUTH).status_code == 200
+    garbage = http.get(url + ORDERS, params={"page_info": "not-a-cursor"}, headers=AUTH)
+    assert garbage.status_code == 400
+
+
+def test_limit_above_250_is_refused(
+    sandbox_server: tuple[str, SandboxState], http: httpx.Client
+) -> None:
+    url, _ = sandbox_server
+    assert http.get(url + ORDERS, params={"limit": 251}, headers=AUTH).status_code == 400
+    ok = http.get(url + ORDERS, params={"limit": 250, "status": "any"}, headers=AUTH)
+    assert ok.status_code == 200 and len(ok.json()["orders"]) == 250
+
+
+@pytest.mark.parametrize("headers", [{}, {"X-Shopify-Access-Token": "shpat_wrong"}])
+def test_missing_or_wrong_token_is_401(
+    sandbox_server: tuple[str, SandboxState], http: httpx.Client, headers: dict[str, str]
+) -> None:
+    url, _ = sandbox_server
+    for path in (ORDERS, "/admin/api/2026-07/orders/count.json"):
+        response = http.get(url + path, headers=headers)
+        assert response.status_code == 401
+        assert response.json() == {
+            "errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"
+        }
+
+
+def test_every_shopify_response_reports_the_call_limit(
+    sandbox_server: tuple[str, SandboxState], http: httpx.Client
+) -> None:
+    url, _ = sandbox_server
+    for params in ({"limit": 1}, {"limit": 999}):
+        response = http.get(url + ORDERS, params=params, headers=AUTH)
+        used, size = response.headers["X-Shopify-Shop-Api-Call-Limit"].split("/")
+        assert int(used) >= 1 and int(size) == 100_000
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"f": {"status": "any", "order": ["id", "asc"]}, "d": "n", "k": [1, 2]},
+        {"f": {"status": "any", "order": ["updated_at", "asc"]}, "d": "n", "k": ["x", 1]},
+        {"f": {"status": "bogus", "order": ["id", "asc"]}, "d": "n", "k": [1]},
+        {"f": {"status": "any", "order": ["id", "asc"]}, "d": "sideways", "k": [1]},
+        ["not", "an", "object"],
+    ],
+)
+def test_tampered_page_info_is_400_not_500(
+    sandbox_server: tuple[str, SandboxState], http: httpx.Client, payload: Any
+) -> None:
+    url, _ = sandbox_server
+    token = base64.urlsafe_b64encode(orjson.dumps(payload)).decode().rstrip("=")
+    response = http.get(url + ORDERS, params={"page_info": token}, headers=AUTH)
+    assert response.status_code == 400
+    assert response.json() == {"errors": {"page_info": "Invalid value."}}
