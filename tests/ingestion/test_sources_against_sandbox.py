@@ -124,7 +124,7 @@ def test_wms_loads_levels_and_reloads_idempotently(sandbox, tmp_path):
         warehouses = {c for (c,) in con.execute("select code from raw_wms.warehouses").fetchall()}
         items = con.execute("select count(*) from raw_wms.items").fetchone()[0]
     assert on_hand == levels["on_hand"].sum()
-    assert warehouses == {"SZX", "LAX"}
+    assert warehouses == set(sandbox.state.world.warehouses["code"].to_list())
     assert items == sandbox.state.world.products.height
 
 

@@ -48,6 +48,7 @@ def test_falls_back_to_the_far_warehouse_when_the_near_one_lacks_a_line():
         NEAREST,
     )
     assert d.warehouse_code == "SZX"
+    assert "Nearer but short: LAX lacks B (need 2, have 1)." in d.reason
 
 
 def test_stock_is_allocated_oldest_order_first_so_the_last_unit_is_not_promised_twice():

@@ -116,6 +116,7 @@ def _route_one(
             tried.append(f"rule {rule.name!r}: {_shortage_text(candidates, needed, stock)}")
             continue
         chosen, distance, why = _choose(rule, in_stock, order)
+        passed_over = _nearer_without_stock(candidates, in_stock, distance, order, needed, stock)
         return RoutingDecision(
             order_id=order.order_id,
             channel=order.channel,
@@ -126,7 +127,7 @@ def _route_one(
             is_routable=True,
             rule_name=rule.name,
             reason=f"{chosen.code} {why}, with all {len(needed)} SKU(s) in stock "
-            f"(rule {rule.name!r}).",
+            f"(rule {rule.name!r}).{passed_over}",
             distance_km=None if distance is None else round(distance, 1),
         )
     if not tried:
@@ -156,6 +157,28 @@ def _choose(
     if domestic:
         return domestic[0], None, "is in the destination country (address not geocoded)"
     return in_stock[0], None, "has the stock (address not geocoded; distance unknown)"
+
+
+def _nearer_without_stock(
+    candidates: list[Warehouse],
+    in_stock: list[Warehouse],
+    chosen_distance: float | None,
+    order: Order,
+    needed: Mapping[str, int],
+    stock: Mapping[tuple[str, str], int],
+) -> str:
+    """Say which nearer warehouses were passed over and what they lack: an operator seeing a
+    US order ship from China needs to know it is a stock problem at LAX, not a routing bug."""
+    if chosen_distance is None:
+        return ""
+    nearer = [
+        w
+        for w in candidates
+        if w not in in_stock and (d := _distance(w, order)) is not None and d < chosen_distance
+    ]
+    if not nearer:
+        return ""
+    return " Nearer but short: " + _shortage_text(nearer, needed, stock)
 
 
 def _distance(warehouse: Warehouse, order: Order) -> float | None:
