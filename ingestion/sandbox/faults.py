@@ -65,4 +65,6 @@ def get_profile(name: str) -> FaultProfile:
     try:
         return PROFILES[name]
     except KeyError:
-        raise ValueError(f"unknown fault profile {name!r}; choose one of {sorted(PROFILES)}")
+        raise ValueError(
+            f"unknown fault profile {name!r}; choose one of {sorted(PROFILES)}"
+        ) from None

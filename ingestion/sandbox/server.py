@@ -24,7 +24,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-import orjson
 import polars as pl
 import uvicorn
 from starlette.applications import Starlette
@@ -32,7 +31,23 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ingestion.sandbox import wms
+from ingestion.sandbox import (
+    api_aftership,
+    api_amazon,
+    api_ecb,
+    api_paypal,
+    api_shopify_finance,
+    api_stripe,
+    wms,
+)
+from ingestion.sandbox.http_common import (
+    BadRequest,
+    epoch_us,
+    iso_z,
+    json_response,
+    parse_instant,
+    parse_limit,
+)
 from ingestion.sandbox.pagination import CursorError, decode_cursor, encode_cursor, keyset_page
 from ingestion.sandbox.rate_limit import LeakyBucket
 from ingestion.sandbox.shopify import API_VERSION, ShopContext, render_orders, select_fields
@@ -63,45 +78,6 @@ class SandboxConfig:
     leak_rate_per_s: float = 2.0
     shop_domain: str = "tradelane-sandbox.myshopify.com"
     rate_limit_clock: Callable[[], float] = field(default=time.monotonic, compare=False)
-
-
-class _BadRequest(Exception):
-    def __init__(self, param: str, message: str) -> None:
-        super().__init__(message)
-        self.param, self.message = param, message
-
-
-def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(
-        orjson.dumps(body), status_code=status, headers=headers, media_type="application/json"
-    )
-
-
-def _parse_instant(param: str, value: str) -> datetime:
-    """ISO 8601 with offset (or ``Z``); naive values are read as UTC."""
-    try:
-        parsed = datetime.fromisoformat(value.strip().replace(" ", "+"))
-    except ValueError as exc:
-        raise _BadRequest(param, f"{param} is not a valid ISO 8601 date: {value!r}") from exc
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-
-
-def _epoch_us(dt: datetime) -> int:
-    return int(dt.timestamp()) * 1_000_000 + dt.microsecond
-
-
-def _parse_limit(raw: str | None, default: int, maximum: int) -> int:
-    if raw is None:
-        return default
-    try:
-        limit = int(raw)
-    except ValueError as exc:
-        raise _BadRequest("limit", f"limit must be an integer, got {raw!r}") from exc
-    if limit < 1:
-        raise _BadRequest("limit", "limit must be at least 1")
-    if limit > maximum:
-        raise _BadRequest("limit", f"Limit must be less than or equal to {maximum}")
-    return limit
 
 
 # --- Shopify orders -------------------------------------------------------------------------
@@ -153,15 +129,15 @@ def _order_filters(params: dict[str, str]) -> dict[str, Any]:
     """Validated, JSON-serialisable filters of an orders query (what page_info carries)."""
     status = params.get("status", "open")
     if status not in ("open", "closed", "cancelled", "any"):
-        raise _BadRequest("status", f"status must be open, closed, cancelled or any: {status!r}")
+        raise BadRequest("status", f"status must be open, closed, cancelled or any: {status!r}")
     filters: dict[str, Any] = {"status": status}
     for name in _TIME_FILTERS:
         if name in params:
-            filters[name] = _epoch_us(_parse_instant(name, params[name]))
+            filters[name] = epoch_us(parse_instant(name, params[name]))
     for name, allowed in (("financial_status", _FINANCIAL), ("fulfillment_status", _FULFILLMENT)):
         if name in params:
             if params[name] not in allowed:
-                raise _BadRequest(name, f"{name} {params[name]!r} is not supported")
+                raise BadRequest(name, f"{name} {params[name]!r} is not supported")
             filters[name] = params[name]
     try:
         if "since_id" in params:
@@ -169,7 +145,7 @@ def _order_filters(params: dict[str, str]) -> dict[str, Any]:
         if "ids" in params:
             filters["ids"] = [int(x) for x in params["ids"].split(",") if x.strip()]
     except ValueError as exc:
-        raise _BadRequest("ids", "ids and since_id must be integers") from exc
+        raise BadRequest("ids", "ids and since_id must be integers") from exc
     order = params.get("order", "created_at desc").split()
     if (
         not order
@@ -177,7 +153,7 @@ def _order_filters(params: dict[str, str]) -> dict[str, Any]:
         or len(order) > 2
         or (len(order) == 2 and order[1].lower() not in ("asc", "desc"))
     ):
-        raise _BadRequest("order", f"unsupported order {params.get('order')!r}")
+        raise BadRequest("order", f"unsupported order {params.get('order')!r}")
     filters["order"] = [order[0], order[1].lower() if len(order) == 2 else "asc"]
     return filters
 
@@ -236,7 +212,7 @@ class _Api:
     def _shopify_gate(self, request: Request) -> tuple[Response | None, dict[str, str]]:
         token = request.headers.get("x-shopify-access-token")
         if token != self.config.shopify_access_token:
-            return _json({"errors": _INVALID_TOKEN}, 401), {}
+            return json_response({"errors": _INVALID_TOKEN}, 401), {}
         decision = self.bucket.acquire(token)
         headers = {
             "X-Shopify-Shop-Api-Call-Limit": decision.header,
@@ -244,7 +220,7 @@ class _Api:
         }
         if not decision.allowed:
             headers["Retry-After"] = f"{decision.retry_after:.1f}"
-            return _json({"errors": _THROTTLED}, 429, headers), headers
+            return json_response({"errors": _THROTTLED}, 429, headers), headers
         return None, headers
 
     def orders(self, request: Request) -> Response:
@@ -253,13 +229,13 @@ class _Api:
             return refused
         params = dict(request.query_params)
         try:
-            limit = _parse_limit(params.get("limit"), DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+            limit = parse_limit(params.get("limit"), DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
             fields = [f.strip() for f in params.get("fields", "").split(",") if f.strip()]
             after = before = None
             if "page_info" in params:
                 extra = sorted(set(params) - {"page_info", "limit", "fields"})
                 if extra:
-                    raise _BadRequest(
+                    raise BadRequest(
                         extra[0],
                         f"{extra[0]} cannot be passed when page_info is present. "
                         + _PAGINATION_DOC,
@@ -276,14 +252,14 @@ class _Api:
                         or len(position) != width
                         or not all(type(v) is int for v in position)
                     ):
-                        raise _BadRequest("page_info", "Invalid value.")
-                except (CursorError, KeyError, TypeError, ValueError, _BadRequest) as exc:
-                    raise _BadRequest("page_info", "Invalid value.") from exc
+                        raise BadRequest("page_info", "Invalid value.")
+                except (CursorError, KeyError, TypeError, ValueError, BadRequest) as exc:
+                    raise BadRequest("page_info", "Invalid value.") from exc
                 after, before = (position, None) if cursor["d"] == "n" else (None, position)
             else:
                 filters = _order_filters(params)
-        except _BadRequest as exc:
-            return _json({"errors": {exc.param: exc.message}}, 400, headers)
+        except BadRequest as exc:
+            return json_response({"errors": {exc.param: exc.message}}, 400, headers)
 
         key, descending = _sort_key(filters)
         frame = _filtered_orders(self.state.orders_view(), filters).with_columns(key)
@@ -306,7 +282,7 @@ class _Api:
             links.append(f'<{base}?{query}>; rel="next"')
         if links:
             headers["Link"] = ", ".join(links)
-        return _json({"orders": orders}, 200, headers)
+        return json_response({"orders": orders}, 200, headers)
 
     def orders_count(self, request: Request) -> Response:
         refused, headers = self._shopify_gate(request)
@@ -314,16 +290,16 @@ class _Api:
             return refused
         try:
             filters = _order_filters(dict(request.query_params))
-        except _BadRequest as exc:
-            return _json({"errors": {exc.param: exc.message}}, 400, headers)
+        except BadRequest as exc:
+            return json_response({"errors": {exc.param: exc.message}}, 400, headers)
         count = _filtered_orders(self.state.orders_view(), filters).height
-        return _json({"count": count}, 200, headers)
+        return json_response({"count": count}, 200, headers)
 
     # WMS --------------------------------------------------------------------------------
 
     def _wms_gate(self, request: Request) -> Response | None:
         if request.headers.get("authorization") != f"Bearer {self.config.wms_token}":
-            return _json(
+            return json_response(
                 {"error": {"code": "unauthorized", "message": "missing or invalid bearer token"}},
                 401,
                 {"WWW-Authenticate": "Bearer"},
@@ -331,7 +307,7 @@ class _Api:
         return None
 
     def warehouses(self, request: Request) -> Response:
-        return self._wms_gate(request) or _json(
+        return self._wms_gate(request) or json_response(
             {"warehouses": wms.render_warehouses(self.state.world)}
         )
 
@@ -341,12 +317,12 @@ class _Api:
             return refused
         try:
             limit, cursor = _wms_paging(request, width=1)
-        except _BadRequest as exc:
+        except BadRequest as exc:
             return _wms_error(exc)
         after = [cursor["k"]] if cursor else None
         page = keyset_page(wms.items_frame(self.state.world), ["sku"], limit, after=after)
         next_cursor = encode_cursor({"k": page.last_key(["sku"])[0]}) if page.has_next else None
-        return _json({"items": wms.render_items(page.rows), "next_cursor": next_cursor})
+        return json_response({"items": wms.render_items(page.rows), "next_cursor": next_cursor})
 
     def inventory(self, request: Request) -> Response:
         refused = self._wms_gate(request)
@@ -357,16 +333,16 @@ class _Api:
             limit, cursor = _wms_paging(request, width=2)
             since_raw = request.query_params.get("updated_since")
             since = (
-                None if since_raw is None else _epoch_us(_parse_instant("updated_since", since_raw))
+                None if since_raw is None else epoch_us(parse_instant("updated_since", since_raw))
             )
             if cursor is not None:
                 if since is not None and since != cursor.get("u"):
-                    raise _BadRequest(
+                    raise BadRequest(
                         "updated_since",
                         "the cursor already carries updated_since; pass only cursor and limit",
                     )
                 since = cursor.get("u")
-        except _BadRequest as exc:
+        except BadRequest as exc:
             return _wms_error(exc)
         frame = self.state.inventory_view()
         if since is not None:
@@ -377,14 +353,14 @@ class _Api:
         next_cursor = (
             encode_cursor({"k": page.last_key(keys), "u": since}) if page.has_next else None
         )
-        return _json(
+        return json_response(
             {"inventory_levels": wms.render_inventory(page.rows), "next_cursor": next_cursor}
         )
 
     # Sandbox admin ----------------------------------------------------------------------
 
     def clock(self, request: Request) -> Response:
-        return _json({"now": _iso_z(self.state.now)})
+        return json_response({"now": iso_z(self.state.now)})
 
     def advance(self, request: Request) -> Response:
         raw = request.query_params.get("days")
@@ -393,7 +369,7 @@ class _Api:
             if not days >= 0:
                 raise ValueError
         except ValueError:
-            return _json(
+            return json_response(
                 {
                     "error": {
                         "code": "invalid_parameter",
@@ -402,7 +378,7 @@ class _Api:
                 },
                 400,
             )
-        return _json({"now": _iso_z(self.state.advance(days))})
+        return json_response({"now": iso_z(self.state.advance(days))})
 
 
 def _filters_as_params(filters: dict[str, Any]) -> dict[str, str]:
@@ -424,14 +400,14 @@ def _filters_as_params(filters: dict[str, Any]) -> dict[str, str]:
 def _wms_paging(request: Request, width: int) -> tuple[int, dict[str, Any] | None]:
     """``limit`` and the decoded cursor, whose key must hold ``width`` strings (a bare string
     when ``width`` is 1)."""
-    limit = _parse_limit(request.query_params.get("limit"), wms.DEFAULT_LIMIT, wms.MAX_LIMIT)
+    limit = parse_limit(request.query_params.get("limit"), wms.DEFAULT_LIMIT, wms.MAX_LIMIT)
     raw = request.query_params.get("cursor")
     if raw is None:
         return limit, None
     try:
         cursor = decode_cursor(raw)
     except CursorError as exc:
-        raise _BadRequest("cursor", "invalid cursor") from exc
+        raise BadRequest("cursor", "invalid cursor") from exc
     key = cursor.get("k")
     valid_key = (
         isinstance(key, str)
@@ -440,16 +416,12 @@ def _wms_paging(request: Request, width: int) -> tuple[int, dict[str, Any] | Non
     )
     since = cursor.get("u")
     if not valid_key or not (since is None or type(since) is int):
-        raise _BadRequest("cursor", "invalid cursor")
+        raise BadRequest("cursor", "invalid cursor")
     return limit, cursor
 
 
-def _wms_error(exc: _BadRequest) -> Response:
-    return _json({"error": {"code": "invalid_parameter", "message": exc.message}}, 400)
-
-
-def _iso_z(dt: datetime) -> str:
-    return dt.astimezone(UTC).isoformat().replace("+00:00", "Z")
+def _wms_error(exc: BadRequest) -> Response:
+    return json_response({"error": {"code": "invalid_parameter", "message": exc.message}}, 400)
 
 
 def create_app(state: SandboxState, config: SandboxConfig | None = None) -> Starlette:
@@ -465,6 +437,9 @@ def create_app(state: SandboxState, config: SandboxConfig | None = None) -> Star
         Route("/_sandbox/clock", api.clock, methods=["GET"]),
         Route("/_sandbox/clock/advance", api.advance, methods=["POST"]),
     ]
+    # Each further API family lives in its own module and contributes its routes here.
+    for family in (api_amazon, api_aftership, api_stripe, api_paypal, api_shopify_finance, api_ecb):
+        routes += family.routes(state, config or SandboxConfig())
     app = Starlette(routes=routes)
     app.state.sandbox = state
     return app
@@ -482,7 +457,7 @@ def serve(host: str = "127.0.0.1", port: int = 8765, seed: int = 42, n_orders: i
         port,
         seed,
         visible,
-        _iso_z(state.now),
+        iso_z(state.now),
         state.world.orders.height,
     )
     uvicorn.run(

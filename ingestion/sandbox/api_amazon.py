@@ -1,0 +1,12 @@
+"""Sandbox API: Amazon SP-API Orders v0 (getOrders, getOrderItems)."""
+
+from __future__ import annotations
+
+from starlette.routing import Route
+
+from ingestion.sandbox.state import SandboxState
+
+
+def routes(state: SandboxState, config: object) -> list[Route]:
+    """The routes this API family serves (none yet)."""
+    return []

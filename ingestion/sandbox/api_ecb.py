@@ -1,0 +1,12 @@
+"""Sandbox API: ECB euro reference rates in the ECB's own file formats."""
+
+from __future__ import annotations
+
+from starlette.routing import Route
+
+from ingestion.sandbox.state import SandboxState
+
+
+def routes(state: SandboxState, config: object) -> list[Route]:
+    """The routes this API family serves (none yet)."""
+    return []

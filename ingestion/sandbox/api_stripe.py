@@ -1,0 +1,12 @@
+"""Sandbox API: Stripe (balance transactions, charges, refunds, disputes, payouts)."""
+
+from __future__ import annotations
+
+from starlette.routing import Route
+
+from ingestion.sandbox.state import SandboxState
+
+
+def routes(state: SandboxState, config: object) -> list[Route]:
+    """The routes this API family serves (none yet)."""
+    return []
