@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from ingestion.sandbox.state import SandboxState
+from ingestion.sandbox.context import SandboxContext
 
 
-def routes(state: SandboxState, config: object) -> list[Route]:
+def routes(ctx: SandboxContext) -> list[Route]:
     """The routes this API family serves (none yet)."""
     return []

@@ -17,9 +17,8 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -40,6 +39,7 @@ from ingestion.sandbox import (
     api_stripe,
     wms,
 )
+from ingestion.sandbox.context import SandboxConfig, SandboxContext
 from ingestion.sandbox.http_common import (
     BadRequest,
     epoch_us,
@@ -49,35 +49,16 @@ from ingestion.sandbox.http_common import (
     parse_limit,
 )
 from ingestion.sandbox.pagination import CursorError, decode_cursor, encode_cursor, keyset_page
-from ingestion.sandbox.rate_limit import LeakyBucket
 from ingestion.sandbox.shopify import API_VERSION, ShopContext, render_orders, select_fields
 from ingestion.sandbox.state import SandboxState
 
 log = logging.getLogger(__name__)
 
 SHOPIFY_PREFIX = f"/admin/api/{API_VERSION}"
-_INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wrong password)"
-_THROTTLED = (
-    "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted "
-    "service."
-)
 _PAGINATION_DOC = "See https://shopify.dev/api/usage/pagination-rest for more information."
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 250
-
-
-@dataclass(frozen=True)
-class SandboxConfig:
-    """Credentials and limits of the sandbox's APIs (defaults match the connectors' sandbox
-    settings). ``rate_limit_clock`` is injectable for tests."""
-
-    shopify_access_token: str = "shpat_sandbox"
-    wms_token: str = "wms_sandbox"
-    bucket_size: int = 40
-    leak_rate_per_s: float = 2.0
-    shop_domain: str = "tradelane-sandbox.myshopify.com"
-    rate_limit_clock: Callable[[], float] = field(default=time.monotonic, compare=False)
 
 
 # --- Shopify orders -------------------------------------------------------------------------
@@ -200,28 +181,15 @@ def _sort_key(filters: dict[str, Any]) -> tuple[pl.Expr, bool]:
 class _Api:
     """Request handlers bound to one state and config."""
 
-    def __init__(self, state: SandboxState, config: SandboxConfig) -> None:
-        self.state, self.config = state, config
-        self.bucket = LeakyBucket(
-            config.bucket_size, config.leak_rate_per_s, clock=config.rate_limit_clock
-        )
-        self.shop = ShopContext(domain=config.shop_domain)
+    def __init__(self, ctx: SandboxContext) -> None:
+        self.ctx = ctx
+        self.state, self.config = ctx.state, ctx.config
+        self.shop = ShopContext(domain=ctx.config.shop_domain)
 
     # Shopify ----------------------------------------------------------------------------
 
     def _shopify_gate(self, request: Request) -> tuple[Response | None, dict[str, str]]:
-        token = request.headers.get("x-shopify-access-token")
-        if token != self.config.shopify_access_token:
-            return json_response({"errors": _INVALID_TOKEN}, 401), {}
-        decision = self.bucket.acquire(token)
-        headers = {
-            "X-Shopify-Shop-Api-Call-Limit": decision.header,
-            "X-Shopify-API-Version": API_VERSION,
-        }
-        if not decision.allowed:
-            headers["Retry-After"] = f"{decision.retry_after:.1f}"
-            return json_response({"errors": _THROTTLED}, 429, headers), headers
-        return None, headers
+        return self.ctx.shopify_gate.check(request)
 
     def orders(self, request: Request) -> Response:
         refused, headers = self._shopify_gate(request)
@@ -427,7 +395,8 @@ def _wms_error(exc: BadRequest) -> Response:
 def create_app(state: SandboxState, config: SandboxConfig | None = None) -> Starlette:
     """The Starlette app serving ``state`` (handlers are sync: Starlette runs them in its
     thread pool, so rendering never blocks the event loop)."""
-    api = _Api(state, config or SandboxConfig())
+    ctx = SandboxContext.create(state, config or SandboxConfig())
+    api = _Api(ctx)
     routes = [
         Route(f"{SHOPIFY_PREFIX}/orders.json", api.orders, methods=["GET"]),
         Route(f"{SHOPIFY_PREFIX}/orders/count.json", api.orders_count, methods=["GET"]),
@@ -439,7 +408,7 @@ def create_app(state: SandboxState, config: SandboxConfig | None = None) -> Star
     ]
     # Each further API family lives in its own module and contributes its routes here.
     for family in (api_amazon, api_aftership, api_stripe, api_paypal, api_shopify_finance, api_ecb):
-        routes += family.routes(state, config or SandboxConfig())
+        routes += family.routes(ctx)
     app = Starlette(routes=routes)
     app.state.sandbox = state
     return app
