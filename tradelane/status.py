@@ -14,7 +14,7 @@ import duckdb
 
 from tradelane.published import NothingPublishedError, current_published_path
 
-RAW_DATASETS = ("raw_shopify", "raw_wms")
+RAW_DATASETS = ("raw_shopify", "raw_wms", "raw_ecb")
 MART_SCHEMAS = ("marts", "actions")
 
 

@@ -12,6 +12,7 @@ import dagster as dg
 
 from ingestion.common.http import RequestStats
 from ingestion.common.pipeline import make_pipeline, run_source
+from ingestion.ecb import ecb_source
 from ingestion.shopify import shopify_source
 from ingestion.wms import wms_source
 from pipelines.lib.resources import WarehouseResource
@@ -19,11 +20,13 @@ from pipelines.lib.resources import WarehouseResource
 RAW_TABLES: dict[str, tuple[str, ...]] = {
     "shopify": ("orders", "order_line_items", "quarantine"),
     "wms": ("warehouses", "items", "inventory_levels", "quarantine"),
+    "ecb": ("rates", "quarantine"),
 }
 
 SOURCE_FACTORIES: dict[str, Callable[..., Any]] = {
     "shopify": shopify_source,
     "wms": wms_source,
+    "ecb": ecb_source,
 }
 
 
@@ -68,3 +71,4 @@ def _make_raw_assets(source: str) -> dg.AssetsDefinition:
 
 raw_shopify_assets = _make_raw_assets("shopify")
 raw_wms_assets = _make_raw_assets("wms")
+raw_ecb_assets = _make_raw_assets("ecb")
