@@ -20,7 +20,7 @@ QUARANTINE_TABLE = "quarantine"
 
 QUARANTINE_SCHEMA = pa.schema(
     [
-        ("quarantine_id", pa.string()),
+        pa.field("quarantine_id", pa.string(), nullable=False),
         ("source", pa.string()),
         ("entity", pa.string()),
         ("record_id", pa.string()),

@@ -20,8 +20,8 @@ from ingestion.common.quarantine import Quarantine
 RATE_TYPE = pa.decimal128(18, 6)
 RATES_SCHEMA = pa.schema(
     [
-        ("rate_date", pa.date32()),
-        ("currency", pa.string()),
+        pa.field("rate_date", pa.date32(), nullable=False),
+        pa.field("currency", pa.string(), nullable=False),
         ("rate_per_eur", RATE_TYPE),
         ("rate_text", pa.string()),
         ("origin", pa.string()),

@@ -30,7 +30,7 @@ from ingestion.common.quarantine import Quarantine
 
 ORDERS_SCHEMA = pa.schema(
     [
-        ("id", pa.int64()),
+        pa.field("id", pa.int64(), nullable=False),
         ("store_id", pa.string()),
         ("name", pa.string()),
         ("order_number", pa.int64()),
@@ -72,7 +72,7 @@ ORDERS_SCHEMA = pa.schema(
 
 LINE_ITEMS_SCHEMA = pa.schema(
     [
-        ("id", pa.int64()),
+        pa.field("id", pa.int64(), nullable=False),
         ("order_id", pa.int64()),
         ("store_id", pa.string()),
         ("order_updated_at", UTC_TIMESTAMP_TYPE),

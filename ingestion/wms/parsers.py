@@ -23,7 +23,7 @@ from ingestion.common.quarantine import Quarantine
 
 WAREHOUSES_SCHEMA = pa.schema(
     [
-        ("code", pa.string()),
+        pa.field("code", pa.string(), nullable=False),
         ("name", pa.string()),
         ("city", pa.string()),
         ("country_code", pa.string()),
@@ -35,7 +35,7 @@ WAREHOUSES_SCHEMA = pa.schema(
 
 ITEMS_SCHEMA = pa.schema(
     [
-        ("sku", pa.string()),
+        pa.field("sku", pa.string(), nullable=False),
         ("name", pa.string()),
         ("hs_code", pa.string()),
         ("weight_g", pa.int64()),
@@ -47,8 +47,8 @@ ITEMS_SCHEMA = pa.schema(
 
 INVENTORY_LEVELS_SCHEMA = pa.schema(
     [
-        ("warehouse_code", pa.string()),
-        ("sku", pa.string()),
+        pa.field("warehouse_code", pa.string(), nullable=False),
+        pa.field("sku", pa.string(), nullable=False),
         ("on_hand", pa.int64()),
         ("reserved", pa.int64()),
         ("available", pa.int64()),
