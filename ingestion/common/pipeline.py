@@ -56,16 +56,40 @@ class LoadSummary:
 def run_source(
     pipeline: dlt.Pipeline, source: DltSource, source_name: str, stats: Any = None
 ) -> LoadSummary:
-    """Extract, normalize and load ``source``; finish any package a killed run left behind first
-    (dlt's ``run`` does that on its own, before extracting anew)."""
+    """Extract, normalize and load ``source``.
+
+    A run killed earlier may have left a package extracted but not normalized or loaded. Its
+    cursor state travels inside that package, so it is finished first (normalize, load) and
+    only then is the source extracted again, from the cursor the package committed: the end
+    state equals an uninterrupted run's, and nothing already loaded is lost or duplicated.
+    """
+    load_ids: list[str] = []
+    rows: dict[str, int] = {}
+    if pipeline.has_pending_data:
+        pipeline.normalize()
+        _count_rows(pipeline, rows)
+        finished = pipeline.load()
+        finished.raise_on_failed_jobs()
+        load_ids += list(finished.loads_ids)
     info: LoadInfo = pipeline.run(source, loader_file_format="parquet")
     info.raise_on_failed_jobs()
-    rows = dict(pipeline.last_trace.last_normalize_info.row_counts) if pipeline.last_trace else {}
-    rows = {t: n for t, n in rows.items() if not t.startswith("_dlt")}
+    _count_rows(pipeline, rows)
+    load_ids += list(info.loads_ids)
     return LoadSummary(
         source=source_name,
-        load_ids=list(info.loads_ids),
+        load_ids=load_ids,
         rows_by_table=rows,
         quarantined=rows.get("quarantine", 0),
         requests=stats.as_dict() if stats is not None else {},
     )
+
+
+def _count_rows(pipeline: dlt.Pipeline, into: dict[str, int]) -> None:
+    """Add the last normalize step's row counts (dlt's own tables left out)."""
+    trace = pipeline.last_trace
+    normalize_info = trace.last_normalize_info if trace else None
+    if normalize_info is None:
+        return
+    for table, count in normalize_info.row_counts.items():
+        if not table.startswith("_dlt"):
+            into[table] = into.get(table, 0) + count
