@@ -28,6 +28,7 @@ def isolated_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[P
     patch.setenv("TRADELANE_WAREHOUSE", str(base / "default-warehouse.duckdb"))
     patch.setenv("TRADELANE_PUBLISHED_DIR", str(base / "default-published"))
     patch.setenv("TRADELANE_LOG_DIR", str(base / "log"))
+    patch.setenv("TRADELANE_IMPORT_DIR", str(base / "imports"))
     for name in (
         "SOURCES__SHOPIFY__SHOP_URL",
         "SOURCES__SHOPIFY__ACCESS_TOKEN",

@@ -43,6 +43,12 @@ def routing_rules_path() -> Path:
     return _path_setting("TRADELANE_ROUTING_RULES", REPO_ROOT / "config" / "routing_rules.yml")
 
 
+def import_dir() -> Path:
+    """The drop folder for marketplace order exports: one subfolder per mapping name
+    (``amazon_all_orders/``, ``shopify_orders_export/``...) and user mappings in ``mappings/``."""
+    return _path_setting("TRADELANE_IMPORT_DIR", VAR_DIR / "imports")
+
+
 def dlt_data_dir() -> Path:
     """dlt's working folder (pipeline state, load packages); as root its default is outside the
     project, so we always pin it."""
