@@ -31,6 +31,7 @@ help:
 	@echo "make stop   stop what make demo started"
 	@echo "make test   run the test suite"
 	@echo "make lint   ruff check and format check"
+	@echo "make bench  sandbox generation (10k, 100k, 1M orders) and serving speed -> benchmarks/results/"
 	@echo "make clean  remove var/ (warehouse, published copies, run history)"
 
 $(BIN)/python:
@@ -91,6 +92,10 @@ test: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# Long measurements that do not belong in the test suite (see benchmarks/README.md).
+bench: setup
+	$(BIN)/python -m benchmarks.sandbox
 
 clean: stop
 	rm -rf var dbt_project/target dbt_project/logs

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 import typer
 from rich.console import Console
@@ -24,11 +26,53 @@ def sandbox_serve(
     port: int = typer.Option(settings.SANDBOX_PORT, help="Port on 127.0.0.1."),
     seed: int = typer.Option(42, help="Seed of the generated world (same seed, same world)."),
     orders: int = typer.Option(2000, help="Number of orders in the generated world."),
+    world: str = typer.Option(
+        None, help="Serve the ledger written by `tradelane sandbox generate` (else generate one)."
+    ),
+    faults: str = typer.Option("none", help="Fault profile: none, realistic or harsh."),
 ) -> None:
     """Run the sandbox API in the foreground (Ctrl-C stops it)."""
     from ingestion.sandbox.server import serve
 
-    serve(host=settings.SANDBOX_HOST, port=port, seed=seed, n_orders=orders)
+    serve(
+        host=settings.SANDBOX_HOST,
+        port=port,
+        seed=seed,
+        n_orders=orders,
+        world_dir=None if world is None else Path(world),
+        faults=faults,
+    )
+
+
+@sandbox_app.command("generate")
+def sandbox_generate(
+    out: str = typer.Option(..., help="Folder for the ledger (Parquet per table + manifest)."),
+    seed: int = typer.Option(42, help="Seed (same seed and parameters, byte-identical files)."),
+    orders: int = typer.Option(2000, help="Orders placed in the history window."),
+    days: int = typer.Option(90, help="Days of history before the clock's start."),
+    future_days: int = typer.Option(30, help="Days after the clock's start the ledger covers."),
+) -> None:
+    """Generate a world and write its ground-truth ledger."""
+    import time
+
+    from ingestion.sandbox.ledger import write_ledger
+    from ingestion.sandbox.world import generate_world
+
+    started = time.perf_counter()
+    world = generate_world(seed=seed, n_orders=orders, days=days, future_days=future_days)
+    generated = time.perf_counter() - started
+    manifest = write_ledger(world, out)
+    written = time.perf_counter() - started - generated
+    table = Table(title=f"Sandbox ledger in {out} (seed {seed})")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, count in manifest["counts"].items():
+        table.add_row(name, f"{count:,}")
+    console.print(table)
+    console.print(
+        f"{world.start:%Y-%m-%d} .. {world.end:%Y-%m-%d} (clock start), ledger to "
+        f"{world.horizon:%Y-%m-%d}; generated in {generated:.1f}s, written in {written:.1f}s"
+    )
 
 
 @sandbox_app.command("advance")

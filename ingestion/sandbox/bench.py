@@ -11,6 +11,7 @@ import argparse
 import time
 
 import orjson
+import polars as pl
 
 from ingestion.sandbox.shopify import ShopContext, page_records, render_order
 from ingestion.sandbox.state import SandboxState
@@ -26,12 +27,12 @@ def main(argv: list[str] | None = None) -> None:
     started = time.perf_counter()
     state = SandboxState.generate(seed=args.seed, n_orders=args.orders)
     generated = time.perf_counter() - started
-    view = state.orders_view()
+    view = state.orders_view().filter(pl.col("channel_id") == "shopify")
     shop = ShopContext()
     started = time.perf_counter()
     size = 0
     for offset in range(0, view.height, args.page):
-        records = page_records(state.world, view.slice(offset, args.page), state.now)
+        records = page_records(state, view.slice(offset, args.page))
         size += len(orjson.dumps({"orders": [render_order(r, shop) for r in records]}))
     rendered = time.perf_counter() - started
     print(

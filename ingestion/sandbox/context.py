@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ingestion.sandbox.faults import PROFILES, FaultProfile
 from ingestion.sandbox.http_common import json_response
 from ingestion.sandbox.rate_limit import LeakyBucket
 from ingestion.sandbox.shopify import API_VERSION
@@ -34,6 +35,7 @@ class SandboxConfig:
     leak_rate_per_s: float = 2.0
     shop_domain: str = "tradelane-sandbox.myshopify.com"
     rate_limit_clock: Callable[[], float] = field(default=time.monotonic, compare=False)
+    faults: FaultProfile = field(default_factory=lambda: PROFILES["none"])
 
 
 class ShopifyGate:

@@ -20,12 +20,15 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import orjson
 import polars as pl
 import uvicorn
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -40,6 +43,9 @@ from ingestion.sandbox import (
     wms,
 )
 from ingestion.sandbox.context import SandboxConfig, SandboxContext
+from ingestion.sandbox.fault_data import page_faults, row_at
+from ingestion.sandbox.fault_http import FaultMiddleware, faults_endpoint
+from ingestion.sandbox.faults import FaultRun, get_profile
 from ingestion.sandbox.http_common import (
     BadRequest,
     epoch_us,
@@ -48,9 +54,17 @@ from ingestion.sandbox.http_common import (
     parse_instant,
     parse_limit,
 )
-from ingestion.sandbox.pagination import CursorError, decode_cursor, encode_cursor, keyset_page
+from ingestion.sandbox.ledger import read_ledger
+from ingestion.sandbox.pagination import (
+    CursorError,
+    SortedFrame,
+    decode_cursor,
+    encode_cursor,
+    keyset_page,
+)
 from ingestion.sandbox.shopify import API_VERSION, ShopContext, render_orders, select_fields
 from ingestion.sandbox.state import SandboxState
+from ingestion.sandbox.world import generate_world
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +177,7 @@ def _filtered_orders(view: pl.DataFrame, filters: dict[str, Any]) -> pl.DataFram
     elif fulfillment in ("unshipped", "unfulfilled"):
         conditions.append(pl.col("fulfillment_status").is_null())
     elif fulfillment == "partial":
-        conditions.append(pl.lit(False))  # the world ships whole orders
+        conditions.append(pl.col("fulfillment_status") == "partial")
     if "since_id" in filters:
         conditions.append(pl.col("order_id") > filters["since_id"])
     if "ids" in filters:
@@ -229,13 +243,22 @@ class _Api:
         except BadRequest as exc:
             return json_response({"errors": {exc.param: exc.message}}, 400, headers)
 
-        key, descending = _sort_key(filters)
-        frame = _filtered_orders(self.state.orders_view(), filters).with_columns(key)
         keys = ["order_id"] if filters["order"][0] == "id" else ["_k", "order_id"]
-        page = keyset_page(frame, keys, limit, descending=descending, after=after, before=before)
-        orders = render_orders(self.state.world, page.rows, self.state.now, self.shop)
+        sorted_orders = self._sorted_orders(filters, keys)
+        frame = sorted_orders.frame
+        page = sorted_orders.page(limit, after=after, before=before)
+        orders = render_orders(self.state, page.rows, self.shop)
         if fields:
             orders = [select_fields(o, fields) for o in orders]
+
+        def previous() -> list[dict[str, Any]]:
+            # Rendered only when a duplicate is injected: the previous page's last order.
+            rows = render_orders(self.state, row_at(frame, keys, after), self.shop)
+            return [select_fields(o, fields) for o in rows] if fields else rows
+
+        orders = page_faults(
+            request, "shopify", "orders", orders, "id", None if after is None else previous
+        )
 
         links = []
         base = f"{request.url.scheme}://{request.url.netloc}{request.url.path}"
@@ -260,8 +283,28 @@ class _Api:
             filters = _order_filters(dict(request.query_params))
         except BadRequest as exc:
             return json_response({"errors": {exc.param: exc.message}}, 400, headers)
-        count = _filtered_orders(self.state.orders_view(), filters).height
+        count = _filtered_orders(self._shopify_orders(), filters).height
         return json_response({"count": count}, 200, headers)
+
+    def _shopify_orders(self) -> pl.DataFrame:
+        """The store's orders as of the clock (the ledger holds every channel's)."""
+        return self.state.cached(
+            ("shopify", "orders"),
+            lambda: self.state.orders_view().filter(pl.col("channel_id") == "shopify"),
+        )
+
+    def _sorted_orders(self, filters: dict[str, Any], keys: list[str]) -> SortedFrame:
+        """The filtered, sorted orders of a query, built once per clock position and query, so
+        that following its pages costs a binary search each."""
+        key, descending = _sort_key(filters)
+
+        def build() -> SortedFrame:
+            frame = _filtered_orders(self._shopify_orders(), filters).with_columns(key)
+            return SortedFrame(frame, keys, descending=descending)
+
+        return self.state.cached(
+            ("shopify", orjson.dumps(filters, option=orjson.OPT_SORT_KEYS)), build
+        )
 
     # WMS --------------------------------------------------------------------------------
 
@@ -290,7 +333,19 @@ class _Api:
         after = [cursor["k"]] if cursor else None
         page = keyset_page(wms.items_frame(self.state.world), ["sku"], limit, after=after)
         next_cursor = encode_cursor({"k": page.last_key(["sku"])[0]}) if page.has_next else None
-        return json_response({"items": wms.render_items(page.rows), "next_cursor": next_cursor})
+        items = page_faults(
+            request,
+            "wms",
+            "items",
+            wms.render_items(page.rows),
+            "sku",
+            None
+            if after is None
+            else lambda: wms.render_items(
+                row_at(wms.items_frame(self.state.world), ["sku"], after)
+            ),
+        )
+        return json_response({"items": items, "next_cursor": next_cursor})
 
     def inventory(self, request: Request) -> Response:
         refused = self._wms_gate(request)
@@ -321,8 +376,51 @@ class _Api:
         next_cursor = (
             encode_cursor({"k": page.last_key(keys), "u": since}) if page.has_next else None
         )
+        levels = page_faults(
+            request,
+            "wms",
+            "inventory",
+            wms.render_inventory(page.rows),
+            ("warehouse_code", "sku"),
+            None
+            if cursor is None
+            else lambda: wms.render_inventory(row_at(frame, keys, cursor["k"])),
+        )
+        return json_response({"inventory_levels": levels, "next_cursor": next_cursor})
+
+    def inbound_orders(self, request: Request) -> Response:
+        refused = self._wms_gate(request)
+        if refused is not None:
+            return refused
+        try:
+            limit, cursor = _wms_paging(request, width=1)
+            since_raw = request.query_params.get("updated_since")
+            since = (
+                None if since_raw is None else epoch_us(parse_instant("updated_since", since_raw))
+            )
+            if cursor is not None:
+                if since is not None and since != cursor.get("u"):
+                    raise BadRequest(
+                        "updated_since",
+                        "the cursor already carries updated_since; pass only cursor and limit",
+                    )
+                since = cursor.get("u")
+        except BadRequest as exc:
+            return _wms_error(exc)
+        frame = self.state.cached(("wms", "inbound"), lambda: wms.inbound_frame(self.state))
+        if since is not None:
+            frame = frame.filter(
+                pl.col("updated_at") >= pl.lit(since).cast(pl.Datetime("us", "UTC"))
+            )
+        after = [cursor["k"]] if cursor else None
+        page = keyset_page(frame, ["inbound_id"], limit, after=after)
+        next_cursor = (
+            encode_cursor({"k": page.last_key(["inbound_id"])[0], "u": since})
+            if page.has_next
+            else None
+        )
         return json_response(
-            {"inventory_levels": wms.render_inventory(page.rows), "next_cursor": next_cursor}
+            {"inbound_orders": wms.render_inbound(page.rows), "next_cursor": next_cursor}
         )
 
     # Sandbox admin ----------------------------------------------------------------------
@@ -397,40 +495,56 @@ def create_app(state: SandboxState, config: SandboxConfig | None = None) -> Star
     thread pool, so rendering never blocks the event loop)."""
     ctx = SandboxContext.create(state, config or SandboxConfig())
     api = _Api(ctx)
+    faults = FaultRun(ctx.config.faults, seed=state.world.seed)
     routes = [
         Route(f"{SHOPIFY_PREFIX}/orders.json", api.orders, methods=["GET"]),
         Route(f"{SHOPIFY_PREFIX}/orders/count.json", api.orders_count, methods=["GET"]),
         Route("/wms/v1/warehouses", api.warehouses, methods=["GET"]),
         Route("/wms/v1/items", api.items, methods=["GET"]),
         Route("/wms/v1/inventory", api.inventory, methods=["GET"]),
+        Route("/wms/v1/inbound_orders", api.inbound_orders, methods=["GET"]),
         Route("/_sandbox/clock", api.clock, methods=["GET"]),
         Route("/_sandbox/clock/advance", api.advance, methods=["POST"]),
+        Route("/_sandbox/faults", faults_endpoint(faults), methods=["GET"]),
     ]
     # Each further API family lives in its own module and contributes its routes here.
     for family in (api_amazon, api_aftership, api_stripe, api_paypal, api_shopify_finance, api_ecb):
         routes += family.routes(ctx)
-    app = Starlette(routes=routes)
+    app = Starlette(routes=routes, middleware=[Middleware(FaultMiddleware, run=faults)])
     app.state.sandbox = state
     return app
 
 
-def serve(host: str = "127.0.0.1", port: int = 8765, seed: int = 42, n_orders: int = 2000) -> None:
-    """Generate a world and serve it in the foreground until interrupted."""
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    seed: int = 42,
+    n_orders: int = 2000,
+    world_dir: str | Path | None = None,
+    faults: str = "none",
+) -> None:
+    """Serve a world in the foreground until interrupted: the ledger in ``world_dir`` (written
+    by ``tradelane sandbox generate``), else a freshly generated one (``seed``, ``n_orders``),
+    with the fault profile named ``faults`` (see ``faults.PROFILES``)."""
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    state = SandboxState.generate(seed=seed, n_orders=n_orders)
+    profile = get_profile(faults)
+    world = read_ledger(world_dir) if world_dir is not None else generate_world(seed, n_orders)
+    state = SandboxState(world, faults=profile)
     visible = state.orders_view().height
     log.info(
-        "Tradelane sandbox on http://%s:%s (seed %s, %s orders visible at %s, %s in the ledger)",
+        "Tradelane sandbox on http://%s:%s (seed %s, faults %s, %s orders visible at %s, "
+        "%s in the ledger)",
         host,
         port,
-        seed,
+        world.seed,
+        profile.name,
         visible,
         iso_z(state.now),
-        state.world.orders.height,
+        world.orders.height,
     )
     uvicorn.run(
-        create_app(state, SandboxConfig()),
+        create_app(state, SandboxConfig(faults=profile)),
         host=host,
         port=port,
         log_level="warning",

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,7 +24,7 @@ import numpy as np
 import polars as pl
 
 from ingestion.sandbox.money import formatter, minor_to_float
-from ingestion.sandbox.world import World
+from ingestion.sandbox.state import SandboxState
 
 API_VERSION = "2026-07"
 # Shopify's app id of the Online Store sales channel.
@@ -48,11 +48,13 @@ _TIMESTAMP_COLUMNS = (
     "paid_at",
     "fulfilled_at",
     "cancelled_at",
-    "refunded_at",
     "closed_at",
     "updated_at",
     "c_created_at",
 )
+# AfterShip's outcome of a parcel -> Shopify's fulfillment shipment_status. Only outcomes (order
+# events that move ``updated_at``) show, so a rendered order changes only with its updated_at.
+_SHIPMENT_STATUS = {"delivered": "delivered", "failed": "failure", "lost": "failure"}
 
 
 @dataclass(frozen=True)
@@ -71,23 +73,43 @@ class OrderRecord:
     order: dict[str, Any]
     lines: list[dict[str, Any]]
     refunds: list[dict[str, Any]]
+    shipments: list[dict[str, Any]] = field(default_factory=list)
 
 
-def page_records(world: World, page: pl.DataFrame, now: datetime) -> list[OrderRecord]:
-    """Pull the rows needed to render ``page`` (rows of ``orders_as_of``) out of polars.
+def _ranges(sorted_keys: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Row positions of every row of ``sorted_keys`` whose key is in ``wanted``, grouped in
+    ``wanted``'s order (binary search per key: no scan of the whole table)."""
+    lo = np.searchsorted(sorted_keys, wanted, side="left")
+    hi = np.searchsorted(sorted_keys, wanted, side="right")
+    counts = hi - lo
+    total = int(counts.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    return np.repeat(lo, counts) + np.arange(total) - np.repeat(starts, counts)
 
-    Lines are gathered by offset (each order's lines are contiguous in ``order_lines``); refunds
-    are filtered to those that happened by ``now``."""
+
+def _grouped(frame: pl.DataFrame, key: str) -> dict[Any, list[dict[str, Any]]]:
+    out: dict[Any, list[dict[str, Any]]] = {}
+    for row in frame.iter_rows(named=True):
+        out.setdefault(row[key], []).append(row)
+    return out
+
+
+def page_records(state: SandboxState, page: pl.DataFrame) -> list[OrderRecord]:
+    """Pull the rows needed to render ``page`` (rows of ``state.orders_view()``) out of polars.
+
+    Lines are gathered by offset (each order's lines are contiguous in ``order_lines``);
+    shipments and refunds are the ones visible at the state's clock, found by binary search
+    (their ids follow the order ids)."""
     if page.height == 0:
         return []
-    customers = world.customers.select(pl.all().name.prefix("c_"))
-    rows = page.join(
-        customers,
-        left_on="customer_id",
-        right_on="c_customer_id",
-        how="left",
-        maintain_order="left",
-    )
+    world = state.world
+    # Customers are sorted by id: find the page's by binary search, not by a join.
+    customer_ids = world.customers["customer_id"].to_numpy()
+    at = np.searchsorted(customer_ids, page["customer_id"].to_numpy())
+    customers = world.customers[at].select(pl.all().name.prefix("c_"))
+    rows = page.hstack(customers)
     rows = rows.with_columns(
         [pl.col(c).dt.epoch("s") for c in _TIMESTAMP_COLUMNS if c in rows.columns]
     )
@@ -97,41 +119,70 @@ def page_records(world: World, page: pl.DataFrame, now: datetime) -> list[OrderR
     counts = page["line_count"].to_numpy()
     ends = np.cumsum(counts)
     gather = np.repeat(starts - (ends - counts), counts) + np.arange(int(ends[-1]))
-    line_rows = world.order_lines[gather].to_dicts()
+    line_rows = (
+        world.order_lines[gather]
+        .join(_product_fields(world.products), on="sku", how="left", maintain_order="left")
+        .to_dicts()
+    )
+
+    order_ids = page["order_id"].to_numpy()
+    shipments = state.table_as_of("shipments")
+    picked = shipments[_ranges(shipments["order_id"].to_numpy(), np.sort(order_ids))]
+    picked = picked.with_columns(
+        pl.col("shipped_at").dt.epoch("s"), pl.col("outcome_at").dt.epoch("s")
+    )
+    ship_lines = state.table_as_of("shipment_lines")
+    sl = ship_lines[_ranges(ship_lines["shipment_id"].to_numpy(), picked["shipment_id"].to_numpy())]
+    lines_by_shipment = _grouped(sl, "shipment_id")
+    shipments_by_order: dict[int, list[dict[str, Any]]] = {}
+    for shipment in picked.iter_rows(named=True):
+        shipment["lines"] = lines_by_shipment.get(shipment["shipment_id"], [])
+        shipments_by_order.setdefault(shipment["order_id"], []).append(shipment)
 
     refunds_by_order: dict[int, list[dict[str, Any]]] = {}
-    refunded = page.filter(pl.col("is_refunded"))["order_id"]
-    if len(refunded):
-        refunds = world.refunds.filter(
-            pl.col("order_id").is_in(refunded.implode()) & (pl.col("created_at") <= now)
-        ).with_columns(pl.col("created_at").dt.epoch("s"))
-        lines_by_refund: dict[int, list[dict[str, Any]]] = {}
-        for rl in world.refund_lines.filter(
-            pl.col("refund_id").is_in(refunds["refund_id"].implode())
-        ).iter_rows(named=True):
-            lines_by_refund.setdefault(rl["refund_id"], []).append(rl)
-        for refund in refunds.iter_rows(named=True):
+    refunds = state.table_as_of("refunds")
+    mine = refunds[_ranges(refunds["order_id"].to_numpy(), np.sort(order_ids))].filter(
+        pl.col("kind") != "chargeback"
+    )
+    if mine.height:
+        mine = mine.with_columns(pl.col("created_at").dt.epoch("s"))
+        refund_lines = state.table_as_of("refund_lines")
+        rl = refund_lines[
+            _ranges(refund_lines["refund_id"].to_numpy(), mine["refund_id"].to_numpy())
+        ]
+        lines_by_refund = _grouped(rl, "refund_id")
+        for refund in mine.iter_rows(named=True):
             refund["lines"] = lines_by_refund.get(refund["refund_id"], [])
             refunds_by_order.setdefault(refund["order_id"], []).append(refund)
 
     out = []
     pos = 0
     for order, count in zip(orders, counts.tolist(), strict=True):
+        oid = order["order_id"]
         out.append(
             OrderRecord(
-                order, line_rows[pos : pos + count], refunds_by_order.get(order["order_id"], [])
+                order,
+                line_rows[pos : pos + count],
+                refunds_by_order.get(oid, []),
+                shipments_by_order.get(oid, []),
             )
         )
         pos += count
     return out
 
 
+def _product_fields(products: pl.DataFrame) -> pl.DataFrame:
+    return products.select(
+        "sku", "title", "variant_title", "vendor", "product_id", "variant_id", grams="weight_g"
+    )
+
+
 def render_orders(
-    world: World, page: pl.DataFrame, now: datetime, shop: ShopContext | None = None
+    state: SandboxState, page: pl.DataFrame, shop: ShopContext | None = None
 ) -> list[dict[str, Any]]:
-    """Render every order of ``page`` (rows of ``orders_as_of``) as Shopify order dicts."""
+    """Render every order of ``page`` (rows of ``orders_view``) as Shopify order dicts."""
     shop = shop or ShopContext()
-    return [render_order(r, shop) for r in page_records(world, page, now)]
+    return [render_order(r, shop) for r in page_records(state, page)]
 
 
 def _offset_suffix(minutes: int) -> str:
@@ -229,7 +280,8 @@ def render_order(rec: OrderRecord, shop: ShopContext) -> dict[str, Any]:
     ts = local_time_formatter(o["local_utc_offset_minutes"])
 
     zero_set = mset(0, 0)
-    is_fulfilled, is_cancelled = o["is_fulfilled"], o["is_cancelled"]
+    is_cancelled = o["is_cancelled"]
+    shipped_lines = {sl["line_id"] for sh in rec.shipments for sl in sh["lines"]}
     created = ts(o["created_at"])
     number = o["order_number"]
     name = o["name"]
@@ -238,37 +290,34 @@ def render_order(rec: OrderRecord, shop: ShopContext) -> dict[str, Any]:
     refunded_qty: dict[int, int] = {}
     for refund in rec.refunds:
         for rl in refund["lines"]:
-            refunded_qty[rl["line_item_id"]] = (
-                refunded_qty.get(rl["line_item_id"], 0) + rl["quantity"]
-            )
+            refunded_qty[rl["line_id"]] = refunded_qty.get(rl["line_id"], 0) + rl["quantity"]
 
     # Line items: built once, shared by fulfillments and refund_line_items.
     discount_index = 0 if o["discount_kind"] != "none" else None
     line_dicts: dict[int, dict[str, Any]] = {}
     line_items = []
     for ln in rec.lines:
-        lid = ln["line_item_id"]
+        lid = ln["line_id"]
         qty = ln["quantity"]
+        line_shipped = lid in shipped_lines
         current = 0 if is_cancelled else qty - refunded_qty.get(lid, 0)
         tax_lines = []
-        if ln["tax_rate"] > 0:
+        if ln["tax_rate_bp"] > 0:
             tax_lines.append(
                 {
                     "channel_liable": False,
                     "price": fs(ln["tax_minor"]),
                     "price_set": mset(ln["tax_minor"], ln["tax_presentment_minor"]),
-                    "rate": ln["tax_rate"],
+                    "rate": ln["tax_rate_bp"] / 10_000,
                     "title": o["tax_title"],
                 }
             )
         allocations = []
-        if discount_index is not None and ln["total_discount_minor"] > 0:
+        if discount_index is not None and ln["discount_minor"] > 0:
             allocations.append(
                 {
-                    "amount": fs(ln["total_discount_minor"]),
-                    "amount_set": mset(
-                        ln["total_discount_minor"], ln["total_discount_presentment_minor"]
-                    ),
+                    "amount": fs(ln["discount_minor"]),
+                    "amount_set": mset(ln["discount_minor"], ln["discount_presentment_minor"]),
                     "discount_application_index": discount_index,
                 }
             )
@@ -278,14 +327,14 @@ def render_order(rec: OrderRecord, shop: ShopContext) -> dict[str, Any]:
             "admin_graphql_api_id": f"gid://shopify/LineItem/{lid}",
             "attributed_staffs": [],
             "current_quantity": current,
-            "fulfillable_quantity": 0 if (is_fulfilled or is_cancelled) else current,
+            "fulfillable_quantity": 0 if (line_shipped or is_cancelled) else current,
             "fulfillment_service": "manual",
-            "fulfillment_status": "fulfilled" if is_fulfilled else None,
+            "fulfillment_status": "fulfilled" if line_shipped else None,
             "gift_card": False,
             "grams": ln["grams"],
             "name": f"{ln['title']} - {ln['variant_title']}",
-            "price": fs(ln["price_minor"]),
-            "price_set": mset(ln["price_minor"], ln["price_presentment_minor"]),
+            "price": fs(ln["unit_price_minor"]),
+            "price_set": mset(ln["unit_price_minor"], ln["unit_price_presentment_minor"]),
             "product_exists": True,
             "product_id": ln["product_id"],
             "properties": [{"name": "Engraving", "value": engraving}] if engraving else [],
@@ -294,10 +343,8 @@ def render_order(rec: OrderRecord, shop: ShopContext) -> dict[str, Any]:
             "sku": ln["sku"],
             "taxable": True,
             "title": ln["title"],
-            "total_discount": fs(ln["total_discount_minor"]),
-            "total_discount_set": mset(
-                ln["total_discount_minor"], ln["total_discount_presentment_minor"]
-            ),
+            "total_discount": fs(ln["discount_minor"]),
+            "total_discount_set": mset(ln["discount_minor"], ln["discount_presentment_minor"]),
             "variant_id": ln["variant_id"],
             "variant_inventory_management": "shopify",
             "variant_title": ln["variant_title"],
@@ -327,8 +374,8 @@ def render_order(rec: OrderRecord, shop: ShopContext) -> dict[str, Any]:
         cur_tax_p = o["total_tax_presentment_minor"] - r_tax_p
         cur_disc = o["total_discounts_minor"] - r_disc
         cur_disc_p = o["total_discounts_presentment_minor"] - r_disc_p
-        cur_total = total_price - o["refunded_minor"]
-        cur_total_p = total_price_p - o["refunded_presentment_minor"]
+        cur_total = total_price - o["shopify_refunded_minor"]
+        cur_total_p = total_price_p - o["shopify_refunded_presentment_minor"]
     outstanding = 0 if (o["is_paid"] or is_cancelled) else total_price
 
     customer = _render_customer(o, ts)
@@ -337,7 +384,7 @@ def render_order(rec: OrderRecord, shop: ShopContext) -> dict[str, Any]:
         "address1": o["c_address1"],
         "phone": o["c_phone"],
         "city": o["c_city"],
-        "zip": o["c_zip"],
+        "zip": o["c_postal_code"],
         "province": o["c_province"],
         "country": o["c_country"],
         "last_name": o["c_last_name"],
@@ -351,7 +398,7 @@ def render_order(rec: OrderRecord, shop: ShopContext) -> dict[str, Any]:
     }
 
     discount_codes, discount_applications = _render_discounts(o, fs)
-    fulfillments = _render_fulfillments(o, line_items, ts, name) if is_fulfilled else []
+    fulfillments = _render_fulfillments(o, rec.shipments, line_dicts, ts, name)
     tax_lines = []
     if o["tax_rate"] > 0:
         tax_lines.append(
@@ -384,7 +431,7 @@ def render_order(rec: OrderRecord, shop: ShopContext) -> dict[str, Any]:
         "checkout_id": o["checkout_id"],
         "checkout_token": _hex(oid, 3),
         "client_details": {
-            "accept_language": o["c_locale"],
+            "accept_language": o["c_language"],
             "browser_height": None,
             "browser_ip": o["browser_ip"],
             "browser_width": None,
@@ -407,7 +454,7 @@ def render_order(rec: OrderRecord, shop: ShopContext) -> dict[str, Any]:
         "current_total_price_set": mset(cur_total, cur_total_p),
         "current_total_tax": fs(cur_tax),
         "current_total_tax_set": mset(cur_tax, cur_tax_p),
-        "customer_locale": o["c_locale"],
+        "customer_locale": o["c_language"],
         "device_id": None,
         "discount_codes": discount_codes,
         "duties_included": False,
@@ -544,7 +591,7 @@ def _render_customer(o: dict[str, Any], ts: Callable[[int | None], str | None]) 
             "city": o["c_city"],
             "province": o["c_province"],
             "country": o["c_country"],
-            "zip": o["c_zip"],
+            "zip": o["c_postal_code"],
             "phone": phone,
             "name": f"{o['c_first_name']} {o['c_last_name']}",
             "province_code": o["c_province_code"],
@@ -587,35 +634,41 @@ def _render_discounts(
 
 def _render_fulfillments(
     o: dict[str, Any],
-    line_items: list[dict[str, Any]],
+    shipments: list[dict[str, Any]],
+    line_dicts: dict[int, dict[str, Any]],
     ts: Callable[[int | None], str | None],
     name: str,
 ) -> list[dict[str, Any]]:
-    fid = o["fulfillment_id"]
-    shipped = ts(o["fulfilled_at"])
-    number, url = o["tracking_number"], o["tracking_url"]
-    return [
-        {
-            "id": fid,
-            "admin_graphql_api_id": f"gid://shopify/Fulfillment/{fid}",
-            "created_at": shipped,
-            "location_id": o["fulfillment_location_id"],
-            "name": f"{name}.1",
-            "order_id": o["order_id"],
-            "origin_address": {},
-            "receipt": {"testcase": False, "authorization": str(fid)[-6:]},
-            "service": "manual",
-            "shipment_status": None,
-            "status": "success",
-            "tracking_company": o["tracking_company"],
-            "tracking_number": number,
-            "tracking_numbers": [number] if number else [],
-            "tracking_url": url,
-            "tracking_urls": [url] if url else [],
-            "updated_at": shipped,
-            "line_items": line_items,
-        }
-    ]
+    """One fulfillment per shipment visible at the clock (split orders have two)."""
+    out = []
+    for sh in shipments:
+        fid = sh["shipment_id"]
+        shipped = ts(sh["shipped_at"])
+        number, url = sh["tracking_number"], sh["tracking_url"]
+        outcome_at = sh["outcome_at"]
+        out.append(
+            {
+                "id": fid,
+                "admin_graphql_api_id": f"gid://shopify/Fulfillment/{fid}",
+                "created_at": shipped,
+                "location_id": sh["location_id"],
+                "name": f"{name}.{sh['seq'] + 1}",
+                "order_id": o["order_id"],
+                "origin_address": {},
+                "receipt": {"testcase": False, "authorization": str(fid)[-6:]},
+                "service": "manual",
+                "shipment_status": _SHIPMENT_STATUS.get(sh["outcome"], "in_transit"),
+                "status": "success",
+                "tracking_company": sh["carrier"],
+                "tracking_number": number,
+                "tracking_numbers": [number],
+                "tracking_url": url,
+                "tracking_urls": [url],
+                "updated_at": ts(outcome_at) if outcome_at is not None else shipped,
+                "line_items": [line_dicts[sl["line_id"]] for sl in sh["lines"]],
+            }
+        )
+    return out
 
 
 def _render_refunds(
@@ -629,19 +682,28 @@ def _render_refunds(
     zero_set: dict[str, Any],
     name: str,
 ) -> tuple[list[dict[str, Any]], tuple[int, int, int, int, int, int]]:
-    """Refund objects plus the refunded (subtotal, tax, discount) in both currencies."""
+    """Refund objects plus the refunded (subtotal, tax, discount) in both currencies.
+
+    Shipping given back is a ``shipping_refund`` order adjustment; a refund without lines
+    (goodwill) is a ``refund_discrepancy``, as Shopify records them. A refund to store credit
+    goes to the ``gift_card`` gateway with the card in its receipt."""
     out = []
     r_sub = r_sub_p = r_tax = r_tax_p = r_disc = r_disc_p = 0
     shop_cur, pres_cur = o["currency"], o["presentment_currency"]
     oid = o["order_id"]
-    gift_card = o["gift_card_id"]
+    lines_by_id = {ln["line_id"]: ln for ln in rec.lines}
+    location_of = {sl["line_id"]: sh["location_id"] for sh in rec.shipments for sl in sh["lines"]}
     for refund in rec.refunds:
         rid = refund["refund_id"]
         at = ts(refund["created_at"])
-        is_return = refund["kind"] == "return"
+        kind = refund["kind"]
+        is_return = kind == "return"
+        restock_type = (
+            "cancel" if kind == "cancellation" else "return" if refund["restock"] else "no_restock"
+        )
         refund_lines = []
         for rl in refund["lines"]:
-            line = line_dicts[rl["line_item_id"]]
+            lid = rl["line_id"]
             q = rl["quantity"]
             sub, sub_p = rl["subtotal_minor"], rl["subtotal_presentment_minor"]
             tax, tax_p = rl["tax_minor"], rl["tax_presentment_minor"]
@@ -650,39 +712,45 @@ def _render_refunds(
             r_tax += tax
             r_tax_p += tax_p
             # The discount share of the refunded units: gross price minus refunded subtotal.
-            unit = next(ln for ln in rec.lines if ln["line_item_id"] == rl["line_item_id"])
-            r_disc += unit["price_minor"] * q - sub
-            r_disc_p += unit["price_presentment_minor"] * q - sub_p
+            unit = lines_by_id[lid]
+            r_disc += unit["unit_price_minor"] * q - sub
+            r_disc_p += unit["unit_price_presentment_minor"] * q - sub_p
             refund_lines.append(
                 {
                     "id": rl["refund_line_id"],
-                    "line_item_id": rl["line_item_id"],
-                    "location_id": None if is_return else o["fulfillment_location_id"],
+                    "line_item_id": lid,
+                    "location_id": None if restock_type == "no_restock" else location_of.get(lid),
                     "quantity": q,
-                    "restock_type": "no_restock" if is_return else "cancel",
+                    "restock_type": restock_type,
                     "subtotal": minor_to_float(sub, shop_cur),
                     "subtotal_set": mset(sub, sub_p),
                     "total_tax": minor_to_float(tax, shop_cur),
                     "total_tax_set": mset(tax, tax_p),
-                    "line_item": line,
+                    "line_item": line_dicts[lid],
                 }
             )
         adjustments = []
         if refund["adjustment_id"] is not None:
-            ship, ship_p = refund["shipping_minor"], refund["shipping_presentment_minor"]
+            if refund["lines"] or refund["shipping_minor"]:
+                amount, amount_p = refund["shipping_minor"], refund["shipping_presentment_minor"]
+                adj_kind, reason = "shipping_refund", "Shipping refund"
+            else:
+                amount, amount_p = refund["amount_minor"], refund["presentment_amount_minor"]
+                adj_kind, reason = "refund_discrepancy", "Refund discrepancy"
             adjustments.append(
                 {
                     "id": refund["adjustment_id"],
-                    "amount": fs(-ship),
-                    "amount_set": mset(-ship, -ship_p),
-                    "kind": "shipping_refund",
+                    "amount": fs(-amount),
+                    "amount_set": mset(-amount, -amount_p),
+                    "kind": adj_kind,
                     "order_id": oid,
-                    "reason": "Shipping refund",
+                    "reason": reason,
                     "refund_id": rid,
                     "tax_amount": fs(0),
                     "tax_amount_set": zero_set,
                 }
             )
+        gift_card = refund["gift_card_id"]
         receipt: dict[str, Any] = {}
         if gift_card is not None:
             receipt = {
@@ -707,7 +775,7 @@ def _render_refunds(
                     {
                         "id": tid,
                         "admin_graphql_api_id": f"gid://shopify/OrderTransaction/{tid}",
-                        "amount": fp(refund["amount_presentment_minor"]),
+                        "amount": fp(refund["presentment_amount_minor"]),
                         "authorization": None
                         if gift_card is not None
                         else f"re_{_hex(tid, 5)[:24]}",
@@ -715,7 +783,7 @@ def _render_refunds(
                         "currency": pres_cur,
                         "device_id": None,
                         "error_code": None,
-                        "gateway": o["gateway"],
+                        "gateway": "gift_card" if gift_card is not None else o["gateway"],
                         "kind": "refund",
                         "location_id": None,
                         "message": "Refund processed" if is_return else None,

@@ -54,7 +54,7 @@ def test_shopify_loads_every_visible_order_and_reloading_changes_nothing(sandbox
     assert table_fingerprint(warehouse, "raw_shopify.orders", "id") == first
     assert table_fingerprint(warehouse, "raw_shopify.order_line_items", "id") == first_lines
 
-    visible = sandbox.state.orders_view()
+    visible = sandbox.state.orders_view().filter(pl.col("channel_id") == "shopify")
     assert first[0] == first[1] == visible.height
     with duckdb.connect(str(warehouse), read_only=True) as con:
         loaded_ids = {i for (i,) in con.execute("select id from raw_shopify.orders").fetchall()}
@@ -70,9 +70,13 @@ def test_incremental_run_picks_up_new_orders_and_late_updates(tmp_path):
     warehouse = tmp_path / "w.duckdb"
     with running_sandbox(state=state) as url:
         load_shopify(url, warehouse, page_size=50)
-        before = state.orders_view().select("order_id", pl.col("updated_at").alias("was"))
+        before = (
+            state.orders_view()
+            .filter(pl.col("channel_id") == "shopify")
+            .select("order_id", pl.col("updated_at").alias("was"))
+        )
         state.advance(days=4)
-        after = state.orders_view()
+        after = state.orders_view().filter(pl.col("channel_id") == "shopify")
         stats = load_shopify(url, warehouse, page_size=50)
 
     updated_late = after.join(before, on="order_id").filter(pl.col("updated_at") > pl.col("was"))
@@ -107,7 +111,7 @@ def test_shopify_survives_a_429_storm_without_losing_a_record(tmp_path):
         stats = load_shopify(url, warehouse, page_size=10, requests_per_second=100, burst=50)
     assert stats.rate_limited > 0
     count, distinct, _ = table_fingerprint(warehouse, "raw_shopify.orders", "id")
-    assert count == distinct == state.orders_view().height
+    assert count == distinct == state.orders_view().filter(pl.col("channel_id") == "shopify").height
 
 
 def test_wms_loads_levels_and_reloads_idempotently(sandbox, tmp_path):

@@ -28,7 +28,10 @@ def _walk(http: httpx.Client, url: str, key: str, **params: Any) -> list[dict[st
         params = {"limit": params.get("limit"), "cursor": body["next_cursor"]}
 
 
-@pytest.mark.parametrize("path", ["/wms/v1/warehouses", "/wms/v1/items", "/wms/v1/inventory"])
+@pytest.mark.parametrize(
+    "path",
+    ["/wms/v1/warehouses", "/wms/v1/items", "/wms/v1/inventory", "/wms/v1/inbound_orders"],
+)
 @pytest.mark.parametrize(
     "headers", [{}, {"Authorization": "Bearer nope"}, {"Authorization": "wms_sandbox"}]
 )
@@ -47,8 +50,9 @@ def test_warehouses_match_the_ledger(
     url, state = sandbox_server
     body = http.get(f"{url}/wms/v1/warehouses", headers=AUTH).json()
     codes = {w["code"]: w for w in body["warehouses"]}
-    assert set(codes) == {"SZX", "LAX"}
-    assert codes["SZX"]["timezone"] == "Asia/Shanghai"
+    assert set(codes) == set(state.world.warehouses["code"])
+    assert codes["SZX"]["timezone"] == "Asia/Shanghai" and codes["SZX"]["kind"] == "home"
+    assert codes["FBA-DE"]["kind"] == "fba" and codes["FBA-DE"]["channel_id"] == "amazon_de"
     assert isinstance(codes["LAX"]["latitude"], float)
     assert codes["LAX"]["shopify_location_id"] in set(state.world.warehouses["location_id"])
 
@@ -142,3 +146,32 @@ def test_a_cursor_from_another_endpoint_is_refused(
         f"{url}/wms/v1/inventory", params={"cursor": items["next_cursor"]}, headers=AUTH
     )
     assert response.status_code == 400
+
+
+def test_inbound_orders_list_purchase_orders_and_transfers_once_each(
+    world: World, http: httpx.Client
+) -> None:
+    state = SandboxState(world)
+    with running_sandbox(state=state) as url:
+        rows = _walk(http, f"{url}/wms/v1/inbound_orders", "inbound_orders", limit=400)
+        ids = [r["inbound_id"] for r in rows]
+        assert ids == sorted(ids) and len(ids) == len(set(ids))
+        pos = state.table_as_of("purchase_orders")
+        transfers = state.table_as_of("transfers")
+        assert len(rows) == pos.height + transfers.height
+        by_type = {r["type"] for r in rows}
+        assert by_type == {"purchase_order", "transfer"}
+        po = next(r for r in rows if r["type"] == "purchase_order")
+        assert po["warehouse_code"] == "SZX" and po["currency"] == "CNY"
+        assert po["unit_cost"].count(".") == 1 and isinstance(po["supplier_id"], int)
+        assert {r["status"] for r in rows} <= {"open", "overdue", "in_transit", "received"}
+        # An incremental read after the clock moves returns what arrived or left since.
+        state.advance(7)
+        since = world.end.isoformat()
+        changed = _walk(
+            http, f"{url}/wms/v1/inbound_orders", "inbound_orders", limit=50, updated_since=since
+        )
+        assert changed and all(r["updated_at"] >= since.replace("+00:00", "Z") for r in changed)
+        received = {r["inbound_id"] for r in changed if r["status"] == "received"}
+        before = {r["inbound_id"] for r in rows if r["status"] != "received"}
+        assert received & before  # something in transit at the start has arrived

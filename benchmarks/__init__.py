@@ -1,0 +1,1 @@
+"""Benchmarks that are too long for the test suite (``make bench``)."""

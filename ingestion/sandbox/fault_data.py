@@ -1,0 +1,470 @@
+"""Data faults on list pages: records repeated across pages, and malformed records.
+
+Why: real APIs serve the odd record twice (offset pagination shifting under inserts) and the odd
+record broken (floats for money, ids that went through a double, impossible dates). A connector
+must dedupe on primary keys and quarantine what it cannot load, with a reason, instead of
+failing the run or loading garbage. Both faults are pure functions of (seed, api, entity, record
+id), so the same record is broken the same way on every page and retry, and
+``malformed_records`` lists exactly the broken ones for the ledger without serving anything.
+
+How renderers use it: render a page as dicts, then return
+``page_faults(request, api, entity, records, id_field, previous=...)``. Register how a record
+looks (which fields are money, timestamps, ...) with ``register_shape`` unless ``SHAPES``
+already has it. With the ``none`` profile this costs one dictionary lookup per page.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+import polars as pl
+
+from ingestion.sandbox.faults import FaultProfile, FaultRun, draw
+
+log = logging.getLogger(__name__)
+
+Record = dict[str, Any]
+IdField = str | Sequence[str]
+PreviousPage = Sequence[Record] | Callable[[], Sequence[Record]] | None
+
+MALFORMED_KINDS = (
+    "money_as_float",
+    "missing_id",
+    "bad_timestamp",
+    "id_as_string_float",
+    "negative_quantity",
+    "unknown_currency",
+    "truncated_object",
+    "wrong_type",
+)
+LEDGER_SCHEMA = {"api": pl.String, "entity": pl.String, "record_id": pl.String, "kind": pl.String}
+
+
+@dataclass(frozen=True)
+class RecordShape:
+    """Where one entity's records keep fields of each role, as dotted paths (``a.b``; an
+    integer segment indexes a list: ``line_items.0.quantity``). The first path present in a
+    record is the one corrupted; when none is, the first is created, so a record the ledger
+    lists as malformed is always visibly so. A role left empty rules its kind out."""
+
+    int_id: bool = False  # numeric ids (id_as_string_float applies)
+    money: tuple[str, ...] = ()  # amounts: decimal strings or integer minor units
+    timestamps: tuple[str, ...] = ()
+    quantities: tuple[str, ...] = ()  # counts that are never negative
+    currencies: tuple[str, ...] = ()
+    required: tuple[str, ...] = ()  # removed together by truncated_object
+    objects: tuple[str, ...] = ()  # nested objects, served as a string by wrong_type
+
+    def kinds(self) -> tuple[str, ...]:
+        """Malformed kinds that make sense for this entity, in ``MALFORMED_KINDS`` order."""
+        allowed = {
+            "money_as_float": bool(self.money),
+            "missing_id": True,
+            "bad_timestamp": bool(self.timestamps),
+            "id_as_string_float": self.int_id,
+            "negative_quantity": bool(self.quantities),
+            "unknown_currency": bool(self.currencies),
+            "truncated_object": True,
+            "wrong_type": bool(self.objects),
+        }
+        return tuple(kind for kind in MALFORMED_KINDS if allowed[kind])
+
+
+# (api, entity) -> shape. ``api`` is the sandbox module's family (shopify, amazon, stripe,
+# paypal, aftership, shopify_finance, wms); ``entity`` the resource as the API names it. Paths
+# follow the real APIs' payloads; renderers whose payloads differ re-register.
+SHAPES: dict[tuple[str, str], RecordShape] = {
+    ("shopify", "orders"): RecordShape(
+        int_id=True,
+        money=("total_price", "subtotal_price", "total_tax", "line_items.0.price"),
+        timestamps=("created_at", "updated_at", "processed_at"),
+        quantities=("line_items.0.quantity",),
+        currencies=("currency", "presentment_currency"),
+        required=("created_at", "currency", "line_items", "total_price", "subtotal_price"),
+        objects=("customer", "shipping_address", "billing_address", "total_price_set"),
+    ),
+    ("shopify_finance", "payouts"): RecordShape(
+        int_id=True,
+        money=("amount",),
+        timestamps=("date",),
+        currencies=("currency",),
+        required=("amount", "currency", "status", "date"),
+        objects=("summary",),
+    ),
+    ("shopify_finance", "balance_transactions"): RecordShape(
+        int_id=True,
+        money=("amount", "fee", "net"),
+        timestamps=("processed_at",),
+        currencies=("currency",),
+        required=("amount", "fee", "net", "currency", "type"),
+    ),
+    ("amazon", "orders"): RecordShape(
+        money=("OrderTotal.Amount",),
+        timestamps=("PurchaseDate", "LastUpdateDate"),
+        quantities=("NumberOfItemsShipped", "NumberOfItemsUnshipped"),
+        currencies=("OrderTotal.CurrencyCode",),
+        required=("PurchaseDate", "OrderStatus", "OrderTotal", "MarketplaceId"),
+        objects=("OrderTotal", "ShippingAddress"),
+    ),
+    ("amazon", "order_items"): RecordShape(
+        money=("ItemPrice.Amount", "ItemTax.Amount"),
+        quantities=("QuantityOrdered", "QuantityShipped"),
+        currencies=("ItemPrice.CurrencyCode",),
+        required=("SellerSKU", "QuantityOrdered", "ItemPrice"),
+        objects=("ItemPrice", "ItemTax"),
+    ),
+    ("stripe", "charges"): RecordShape(
+        money=("amount", "amount_captured", "amount_refunded"),
+        timestamps=("created",),
+        currencies=("currency",),
+        required=("amount", "currency", "created", "status"),
+        objects=("billing_details", "outcome"),
+    ),
+    ("stripe", "balance_transactions"): RecordShape(
+        money=("amount", "fee", "net"),
+        timestamps=("created", "available_on"),
+        currencies=("currency",),
+        required=("amount", "fee", "net", "currency", "type"),
+    ),
+    ("stripe", "refunds"): RecordShape(
+        money=("amount",),
+        timestamps=("created",),
+        currencies=("currency",),
+        required=("amount", "currency", "charge", "status"),
+    ),
+    ("stripe", "disputes"): RecordShape(
+        money=("amount",),
+        timestamps=("created",),
+        currencies=("currency",),
+        required=("amount", "currency", "charge", "reason", "status"),
+        objects=("evidence_details",),
+    ),
+    ("stripe", "payouts"): RecordShape(
+        money=("amount",),
+        timestamps=("created", "arrival_date"),
+        currencies=("currency",),
+        required=("amount", "currency", "status"),
+    ),
+    ("paypal", "transactions"): RecordShape(
+        money=("transaction_info.transaction_amount.value", "transaction_info.fee_amount.value"),
+        timestamps=("transaction_info.transaction_initiation_date",),
+        currencies=("transaction_info.transaction_amount.currency_code",),
+        required=("transaction_info.transaction_amount", "transaction_info.transaction_status"),
+        objects=("transaction_info", "payer_info"),
+    ),
+    ("aftership", "trackings"): RecordShape(
+        timestamps=("created_at", "updated_at", "checkpoints.0.checkpoint_time"),
+        required=("tracking_number", "slug", "tag", "checkpoints"),
+        objects=("checkpoints.0",),
+    ),
+    ("wms", "items"): RecordShape(
+        money=("unit_cost",),
+        currencies=("cost_currency",),
+        required=("name", "hs_code", "unit_cost", "cost_currency"),
+    ),
+    ("wms", "inventory"): RecordShape(
+        timestamps=("updated_at",),
+        # Negative on_hand/available can be a real oversell; negative reserved never is.
+        quantities=("reserved",),
+        required=("on_hand", "reserved", "available", "updated_at"),
+    ),
+}
+_ID_ONLY = RecordShape()
+_warned: set[tuple[str, str]] = set()
+
+
+def register_shape(api: str, entity: str, shape: RecordShape) -> None:
+    """Declare (or replace) how ``api``'s ``entity`` records look; call at import time of the
+    renderer module, before any page is served or ledger written."""
+    SHAPES[(api, entity)] = shape
+
+
+def shape_of(api: str, entity: str) -> RecordShape:
+    """The registered shape; an unregistered entity can only lose its id or be truncated."""
+    shape = SHAPES.get((api, entity))
+    if shape is None:
+        if (api, entity) not in _warned:
+            _warned.add((api, entity))
+            log.warning("no RecordShape for (%r, %r): only id-level faults apply", api, entity)
+        return _ID_ONLY
+    return shape
+
+
+def canonical_id(value: Any) -> str:
+    """A record id as the ledger stores it: the id as text; composite keys joined by ``:``."""
+    if isinstance(value, tuple | list):
+        return ":".join(str(v) for v in value)
+    return str(value)
+
+
+def malformed_kind(
+    profile: FaultProfile, seed: int, api: str, entity: str, record_id: Any
+) -> str | None:
+    """The kind of corruption record ``record_id`` is served with, or None when served clean."""
+    if profile.malformed_share <= 0:
+        return None
+    rid = canonical_id(record_id)
+    if draw(seed, "malformed", api, entity, rid) >= profile.malformed_share:
+        return None
+    kinds = shape_of(api, entity).kinds()
+    return kinds[int(draw(seed, "malformed-kind", api, entity, rid) * len(kinds))]
+
+
+def malformed_records(
+    profile: FaultProfile, seed: int, api: str, entity: str, record_ids: Iterable[Any]
+) -> pl.DataFrame:
+    """Ledger table ``malformed_records`` for these ids: (api, entity, record_id, kind) of every
+    record served corrupted, sorted by record_id. Pass every id the entity can ever serve (the
+    world up to its horizon): whether a record is malformed does not depend on the clock."""
+    rows: list[tuple[str, str, str, str]] = []
+    if profile.malformed_share > 0:
+        ids = record_ids.to_list() if isinstance(record_ids, pl.Series) else record_ids
+        for record_id in ids:
+            kind = malformed_kind(profile, seed, api, entity, record_id)
+            if kind is not None:
+                rows.append((api, entity, canonical_id(record_id), kind))
+    rows.sort(key=lambda row: row[2])
+    return pl.DataFrame(rows, schema=LEDGER_SCHEMA, orient="row")
+
+
+# --- Corruption ------------------------------------------------------------------------------
+
+_Path = tuple[str | int, ...]
+_MISSING = object()
+
+
+def _parse(path: str) -> _Path:
+    return tuple(int(p) if p.isdigit() else p for p in path.split("."))
+
+
+def _get(record: Any, path: _Path) -> Any:
+    node = record
+    for step in path:
+        if isinstance(step, int):
+            if not isinstance(node, list) or step >= len(node):
+                return _MISSING
+            node = node[step]
+        elif isinstance(node, dict) and step in node:
+            node = node[step]
+        else:
+            return _MISSING
+    return node
+
+
+def _copy(node: Any) -> Any:
+    return dict(node) if isinstance(node, dict) else list(node) if isinstance(node, list) else node
+
+
+def _set(record: Record, path: _Path, value: Any, *, delete: bool = False) -> None:
+    """Set (or delete) ``path`` in ``record``, copying every container on the way so that the
+    renderer's objects, which may be shared or cached, stay untouched. Missing containers are
+    created."""
+    node: Any = record
+    for i, step in enumerate(path[:-1]):
+        nxt = path[i + 1]
+        if isinstance(step, int):
+            while len(node) <= step:
+                node.append({})
+            child = node[step]
+        else:
+            child = node.get(step)
+        if not isinstance(child, dict | list):
+            child = [] if isinstance(nxt, int) else {}
+        child = _copy(child)
+        node[step] = child
+        node = child
+    last = path[-1]
+    if delete:
+        if isinstance(last, int):
+            if isinstance(node, list) and last < len(node):
+                del node[last]
+        else:
+            node.pop(last, None)
+    elif isinstance(last, int):
+        while len(node) <= last:
+            node.append(None)
+        node[last] = value
+    else:
+        node[last] = value
+
+
+def _target(
+    record: Record, paths: tuple[str, ...], want: Callable[[Any], bool]
+) -> tuple[_Path, Any]:
+    """The first path whose value ``want`` accepts, else the first path (to be created)."""
+    for path in paths:
+        parsed = _parse(path)
+        value = _get(record, parsed)
+        if value is not _MISSING and want(value):
+            return parsed, value
+    return _parse(paths[0]), _MISSING
+
+
+def _float_of(value: Any) -> float:
+    """A float that is *almost* the amount, as when a decimal goes through binary floating
+    point: 19.99 -> 19.990000000000002, 1999 -> 1999.0000000000002."""
+    try:
+        base = float(value)
+    except (TypeError, ValueError):
+        base = 0.1 + 0.2  # 0.30000000000000004
+    return math.nextafter(base, math.inf)
+
+
+_BAD_TIMESTAMPS = (
+    "2026-13-45T25:61:00",
+    "2026-02-30T24:00:00Z",
+    "0000-00-00 00:00:00",
+    "31/12/2026",
+)
+
+
+def corrupt(
+    record: Record, kind: str, shape: RecordShape, id_paths: Sequence[str], variant: float
+) -> Record:
+    """A corrupted copy of ``record`` (never mutated). ``variant`` in [0, 1) picks among the
+    forms a kind can take (which bad timestamp, ...), so the result is stable per record."""
+    out = dict(record)
+    if kind == "money_as_float":
+        path, value = _target(out, shape.money, lambda v: isinstance(v, str | int | float))
+        _set(out, path, _float_of(None if value is _MISSING else value))
+    elif kind == "missing_id":
+        for id_path in id_paths:
+            _set(out, _parse(id_path), None, delete=True)
+    elif kind == "bad_timestamp":
+        path, _ = _target(out, shape.timestamps, lambda v: v is not None)
+        _set(out, path, _BAD_TIMESTAMPS[int(variant * len(_BAD_TIMESTAMPS))])
+    elif kind == "id_as_string_float":
+        path = _parse(id_paths[0])
+        value = _get(out, path)
+        number = float(value) if isinstance(value, int | float) else 9007199254740993.0
+        _set(out, path, f"{number:.15e}".replace("e+", "e"))
+    elif kind == "negative_quantity":
+        path, value = _target(out, shape.quantities, lambda v: isinstance(v, int))
+        _set(out, path, -abs(value) if isinstance(value, int) and value else -1)
+    elif kind == "unknown_currency":
+        path, _ = _target(out, shape.currencies, lambda v: v is not None)
+        _set(out, path, "XXX1")
+    elif kind == "truncated_object":
+        present = [_parse(p) for p in shape.required if _get(out, _parse(p)) is not _MISSING]
+        if present:
+            for path in present:
+                _set(out, path, None, delete=True)
+        else:
+            # Nothing required was served (a field projection): keep only the id.
+            keep = {_parse(p)[0] for p in id_paths}
+            out = {k: v for k, v in out.items() if k in keep}
+    elif kind == "wrong_type":
+        path, value = _target(out, shape.objects, lambda v: isinstance(v, dict))
+        # Stringified JSON where an object belongs: a double-encoding bug, seen in the wild.
+        _set(out, path, "[object Object]" if value is _MISSING else orjson.dumps(value).decode())
+    else:
+        raise ValueError(f"unknown malformed kind {kind!r}")
+    return out
+
+
+# --- Pages -----------------------------------------------------------------------------------
+
+
+def _id_of(record: Record, id_paths: Sequence[str]) -> Any:
+    values = [_get(record, _parse(p)) for p in id_paths]
+    if any(v is _MISSING or v is None for v in values):
+        return None
+    return values[0] if len(values) == 1 else tuple(values)
+
+
+def _id_paths(id_field: IdField) -> tuple[str, ...]:
+    return (id_field,) if isinstance(id_field, str) else tuple(id_field)
+
+
+def _apply(
+    profile: FaultProfile,
+    seed: int,
+    api: str,
+    entity: str,
+    records: list[Record],
+    previous_page: PreviousPage,
+    id_field: IdField,
+) -> tuple[list[Record], int, int]:
+    """``(page, duplicated, malformed)``: the faulted page and what was injected."""
+    if not profile.has_data_faults or not records:
+        return records, 0, 0
+    id_paths = _id_paths(id_field)
+    out, duplicated = records, 0
+    first_id = _id_of(records[0], id_paths)
+    if (
+        profile.duplicate_share > 0
+        and previous_page is not None
+        and first_id is not None
+        and draw(seed, "duplicate", api, entity, canonical_id(first_id)) < profile.duplicate_share
+    ):
+        previous = previous_page() if callable(previous_page) else previous_page
+        if previous:
+            out, duplicated = [previous[-1], *records], 1
+    malformed = 0
+    if profile.malformed_share > 0:
+        shape = shape_of(api, entity)
+        faulted = []
+        for record in out:
+            record_id = _id_of(record, id_paths)
+            kind = (
+                None if record_id is None else malformed_kind(profile, seed, api, entity, record_id)
+            )
+            if kind is not None:
+                variant = draw(seed, "malformed-variant", api, entity, canonical_id(record_id))
+                record = corrupt(record, kind, shape, id_paths, variant)
+                malformed += 1
+            faulted.append(record)
+        out = faulted
+    return out, duplicated, malformed
+
+
+def apply_page_faults(
+    profile: FaultProfile,
+    seed: int,
+    api: str,
+    entity: str,
+    records: list[Record],
+    previous_page: PreviousPage,
+    id_field: IdField,
+) -> list[Record]:
+    """The page as served under ``profile``: possibly the previous page's last record repeated
+    first (decided by this page's first id, so a retried page is the same page), and records
+    whose id hashes under ``malformed_share`` corrupted (see ``corrupt``). ``previous_page`` is
+    the page before this one in the client's walk (or a callable rendering it only if needed;
+    only its last record is used); pass None for a first page or a backwards walk. ``id_field``
+    names the primary key (a dotted path, or several for a composite key). Records are never
+    mutated; with the ``none`` profile the same list comes back."""
+    return _apply(profile, seed, api, entity, records, previous_page, id_field)[0]
+
+
+def page_faults(
+    request: Any,
+    api: str,
+    entity: str,
+    records: list[Record],
+    id_field: IdField,
+    previous: PreviousPage = None,
+) -> list[Record]:
+    """``apply_page_faults`` with the server's profile and seed (from the request the fault
+    middleware saw), counting what it injected for ``GET /_sandbox/faults``. What every list
+    endpoint returns instead of its rendered page."""
+    run = FaultRun.from_scope(request.scope)
+    if run is None or not run.profile.has_data_faults:
+        return records
+    page, duplicated, malformed = _apply(
+        run.profile, run.seed, api, entity, records, previous, id_field
+    )
+    run.count("duplicated", duplicated)
+    run.count("malformed", malformed)
+    return page
+
+
+def row_at(frame: pl.DataFrame, keys: Sequence[str], values: Sequence[Any]) -> pl.DataFrame:
+    """The row of ``frame`` whose ``keys`` equal ``values``: with keyset pagination, the last
+    record of the previous page is the row at the cursor's key."""
+    return frame.filter(*[pl.col(k) == v for k, v in zip(keys, values, strict=True)])
