@@ -3,6 +3,7 @@ served over real HTTP, and the dbt manifest prepared once."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path

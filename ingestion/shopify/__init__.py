@@ -1,28 +1,46 @@
-"""Shopify Admin REST 2026-07 source: orders and their line items into ``raw_shopify``.
+"""Shopify Admin REST 2026-07 source: orders and their line items into ``raw_shopify``, and with
+``finance`` on, each new or updated order's transactions, refunds and fulfillments plus the
+store's Shopify Payments payouts.
 
 Incremental on ``updated_at`` with a lookback window, merged on primary keys, loaded as Arrow
-tables. Point it at a real store with ``SOURCES__SHOPIFY__SHOP_URL`` and
+tables. Every call goes through one client and one token bucket, because Shopify counts all of
+a token's calls in one bucket. Point it at a real store with ``SOURCES__SHOPIFY__SHOP_URL`` and
 ``SOURCES__SHOPIFY__ACCESS_TOKEN`` (dlt config/secrets); by default it reads the sandbox.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlparse
 
 import dlt
 
-from ingestion.common.http import ApiClient, RequestStats
+from ingestion.common.http import ApiClient, ApiError, RequestStats
 from ingestion.common.parsing import utc_timestamp
 from ingestion.common.quarantine import QUARANTINE_HINTS, QUARANTINE_TABLE
 from ingestion.shopify import settings
-from ingestion.shopify.client import iter_order_pages, make_client
+from ingestion.shopify.client import (
+    fetch_order_finance,
+    iter_order_pages,
+    iter_payout_pages,
+    make_client,
+)
+from ingestion.shopify.finance_parsers import (
+    ParsedFinance,
+    parse_order_finance,
+    parse_payouts,
+)
 from ingestion.shopify.parsers import ParsedOrders, parse_orders
 from tradelane import settings as tradelane_settings
 
+log = logging.getLogger(__name__)
+
 CURSOR_STATE_KEY = "orders_updated_at_cursor"
+PAYOUTS_CURSOR_STATE_KEY = "payouts_date_cursor"
+_MERGE = {"disposition": "merge", "strategy": "delete-insert"}
 
 
 @dlt.source(name="shopify", max_table_nesting=0)
@@ -34,10 +52,14 @@ def shopify_source(
     requests_per_second: float = settings.REQUESTS_PER_SECOND,
     burst: float = settings.BURST,
     page_size: int = settings.PAGE_SIZE,
+    finance: bool = settings.FINANCE,
+    payouts_start_date: str = settings.PAYOUTS_DEFAULT_START,
+    payouts_lookback_days: int = settings.PAYOUTS_LOOKBACK_DAYS,
     stats: RequestStats | None = None,
     client_options: dict[str, Any] | None = None,
 ) -> Any:
-    """Orders and line items of one Shopify store (the sandbox unless configured)."""
+    """Orders and line items of one Shopify store (the sandbox unless configured), and its
+    finance records when ``finance`` is on."""
     shop_url = shop_url or tradelane_settings.sandbox_url()
     access_token = access_token or settings.SANDBOX_ACCESS_TOKEN
     store_id = store_id_from_url(shop_url)
@@ -51,10 +73,11 @@ def shopify_source(
         return c
 
     @dlt.resource(name="order_pages", selected=False)
-    def order_pages() -> Iterator[ParsedOrders]:
-        """Pages of parsed orders; the transformers below pick their table from each page.
+    def order_pages() -> Iterator[ParsedOrders | ParsedFinance]:
+        """Pages of parsed orders and, with ``finance``, the finance records of each page's
+        orders and then the payouts; the transformers below pick their table from each page.
 
-        The cursor lives in this resource's state and is committed by dlt together with the
+        The cursors live in this resource's state and are committed by dlt together with the
         load package, so a killed run resumes from the last *loaded* cursor, never past it.
         """
         state = dlt.current.resource_state()
@@ -67,40 +90,135 @@ def shopify_source(
                     cursor = parsed.max_updated_at
                     state[CURSOR_STATE_KEY] = cursor.isoformat()
                 yield parsed
+                if finance:
+                    yield _order_finance(api, parsed.orders.column("id").to_pylist(), store_id)
+            if finance:
+                yield from _payouts(api, state)
+
+    def _payouts(api: ApiClient, state: Any) -> Iterator[ParsedFinance]:
+        """Payouts dated from (newest loaded date - lookback); a store without Shopify Payments
+        answers 404, which means there is nothing to load, not that the run failed."""
+        loaded = state.get(PAYOUTS_CURSOR_STATE_KEY)
+        newest = None if loaded is None else date.fromisoformat(loaded)
+        since = (
+            date.fromisoformat(payouts_start_date)
+            if newest is None
+            else newest - timedelta(days=payouts_lookback_days)
+        )
+        try:
+            for page in iter_payout_pages(api, since.isoformat(), page_size):
+                parsed = parse_payouts(page, store_id)
+                if parsed.max_payout_date is not None and (
+                    newest is None or parsed.max_payout_date > newest
+                ):
+                    newest = parsed.max_payout_date
+                yield parsed
+        except ApiError as exc:
+            if exc.status != 404:
+                raise
+            log.warning("shopify: no Shopify Payments payouts on this store (%s)", exc)
+            return
+        # Payouts are listed newest first: move the cursor only once every page was read.
+        if newest is not None:
+            state[PAYOUTS_CURSOR_STATE_KEY] = newest.isoformat()
 
     @dlt.transformer(
         data_from=order_pages,
         name="orders",
         primary_key="id",
-        write_disposition={"disposition": "merge", "strategy": "delete-insert"},
+        write_disposition=_MERGE,
         columns={"updated_at": {"dedup_sort": "desc"}},
         schema_contract={"data_type": "freeze"},
     )
-    def orders(page: ParsedOrders) -> Any:
+    def orders(page: ParsedOrders | ParsedFinance) -> Any:
         """One row per order, the latest version wins."""
-        if page.orders.num_rows:
+        if isinstance(page, ParsedOrders) and page.orders.num_rows:
             yield page.orders
 
     @dlt.transformer(
         data_from=order_pages,
         name="order_line_items",
         primary_key="id",
-        write_disposition={"disposition": "merge", "strategy": "delete-insert"},
+        write_disposition=_MERGE,
         columns={"order_updated_at": {"dedup_sort": "desc"}},
         schema_contract={"data_type": "freeze"},
     )
-    def order_line_items(page: ParsedOrders) -> Any:
+    def order_line_items(page: ParsedOrders | ParsedFinance) -> Any:
         """One row per order line, from the latest version of its order."""
-        if page.line_items.num_rows:
+        if isinstance(page, ParsedOrders) and page.line_items.num_rows:
             yield page.line_items
 
+    def finance_table(name: str, hints: dict[str, Any]) -> Any:
+        @dlt.transformer(
+            data_from=order_pages,
+            name=name,
+            write_disposition=_MERGE,
+            schema_contract={"data_type": "freeze"},
+            **hints,
+        )
+        def rows(page: ParsedOrders | ParsedFinance) -> Any:
+            """Rows of one finance table (see ``finance_parsers``), merged on its key."""
+            if isinstance(page, ParsedFinance) and page.rows[name]:
+                yield page.table(name)
+
+        return rows
+
+    finance_tables = (
+        # Order transactions: sales, captures, refunds, voids, with gateway and amount.
+        finance_table("transactions", {"primary_key": "id"}),
+        finance_table("refunds", {"primary_key": "id"}),
+        # A re-read refund or fulfillment replaces all its child rows (merge_key), so a line
+        # or tracking number Shopify no longer lists does not linger.
+        finance_table(
+            "refund_line_items",
+            {"primary_key": "id", "merge_key": "refund_id"},
+        ),
+        finance_table(
+            "fulfillments",
+            {"primary_key": "id", "columns": {"updated_at": {"dedup_sort": "desc"}}},
+        ),
+        finance_table(
+            "fulfillment_tracking_numbers",
+            {
+                "primary_key": ["fulfillment_id", "tracking_position"],
+                "merge_key": "fulfillment_id",
+                "columns": {"fulfillment_updated_at": {"dedup_sort": "desc"}},
+            },
+        ),
+        finance_table(
+            "fulfillment_line_items",
+            {
+                "primary_key": ["fulfillment_id", "line_item_id"],
+                "merge_key": "fulfillment_id",
+                "columns": {"fulfillment_updated_at": {"dedup_sort": "desc"}},
+            },
+        ),
+        finance_table("payouts", {"primary_key": "id"}),
+    )
+
     @dlt.transformer(data_from=order_pages, name=QUARANTINE_TABLE, **QUARANTINE_HINTS)
-    def quarantine(page: ParsedOrders) -> Any:
-        """Orders refused by the parser, with the reason and the raw payload."""
+    def quarantine(page: ParsedOrders | ParsedFinance) -> Any:
+        """Records refused by the parsers, with the reason and the raw payload."""
         if len(page.quarantine):
             yield page.quarantine.to_arrow()
 
-    return order_pages, orders, order_line_items, quarantine
+    if not finance:
+        return order_pages, orders, order_line_items, quarantine
+    return order_pages, orders, order_line_items, *finance_tables, quarantine
+
+
+def _order_finance(api: ApiClient, order_ids: list[int], store_id: str) -> ParsedFinance:
+    """Transactions, refunds and fulfillments of the orders of one page."""
+    parsed = ParsedFinance()
+    for order_id in order_ids:
+        fetched = fetch_order_finance(api, order_id)
+        if fetched is None:
+            log.warning("shopify: order %s vanished before its finance records were read", order_id)
+            continue
+        parse_order_finance(
+            fetched["transactions"], fetched["refunds"], fetched["fulfillments"], store_id, parsed
+        )
+    return parsed
 
 
 def store_id_from_url(shop_url: str) -> str:

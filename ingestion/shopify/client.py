@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 
-from ingestion.common.http import ApiClient
+from ingestion.common.http import ApiClient, ApiError
 from ingestion.common.rate_limit import TokenBucket
 from ingestion.shopify import settings
 
@@ -50,6 +50,62 @@ def iter_order_pages(
         yield load_json(response.content)["orders"]
         url = response.links.get("next", {}).get("url")
         params = None
+
+
+def iter_linked_pages(
+    client: ApiClient, url: str, params: dict[str, Any] | None, key: str
+) -> Iterator[list[Any]]:
+    """The ``key`` list of each page, following ``Link: <...>; rel="next"`` until it ends (a
+    response without a ``Link`` header is the only page)."""
+    next_url: str | None = url
+    while next_url:
+        response = client.get(next_url, params=params)
+        body = load_json(response.content)
+        page = body.get(key) if isinstance(body, dict) else None
+        if not isinstance(page, list):
+            raise ValueError(f"shopify {url}: response has no {key!r} list")
+        yield page
+        next_url = response.links.get("next", {}).get("url")
+        params = None
+
+
+# The per-order finance lists: (path segment, list key, params). Refunds and fulfillments take
+# ``limit`` (at most 250); the transactions list takes none and returns every transaction.
+ORDER_FINANCE_RESOURCES: tuple[tuple[str, str, dict[str, Any]], ...] = (
+    ("transactions", "transactions", {}),
+    ("refunds", "refunds", {"limit": settings.PAGE_SIZE}),
+    ("fulfillments", "fulfillments", {"limit": settings.PAGE_SIZE}),
+)
+
+
+def fetch_order_finance(client: ApiClient, order_id: int) -> dict[str, list[Any]] | None:
+    """An order's transactions, refunds and fulfillments (three requests, more if a list
+    pages); None when the order no longer exists (deleted since it was listed)."""
+    out: dict[str, list[Any]] = {}
+    for segment, key, params in ORDER_FINANCE_RESOURCES:
+        url = f"/admin/api/{settings.API_VERSION}/orders/{order_id}/{segment}.json"
+        try:
+            out[key] = [
+                r for page in iter_linked_pages(client, url, dict(params), key) for r in page
+            ]
+        except ApiError as exc:
+            if exc.status == 404:
+                return None
+            raise
+    return out
+
+
+def iter_payout_pages(
+    client: ApiClient, date_min: str, page_size: int = settings.PAGE_SIZE
+) -> Iterator[list[Any]]:
+    """Shopify Payments payouts dated ``date_min`` or later, newest first, a page at a time
+    (cursor pagination through ``Link`` headers, like orders)."""
+    yield from iter_linked_pages(
+        client,
+        f"/admin/api/{settings.API_VERSION}/shopify_payments/payouts.json",
+        {"limit": page_size, "date_min": date_min},
+        "payouts",
+    )
 
 
 def load_json(content: bytes) -> Any:

@@ -14,3 +14,13 @@ REQUESTS_PER_SECOND = 2.0
 BURST = 40
 SANDBOX_ACCESS_TOKEN = "shpat_sandbox"
 SANDBOX_SHOP_DOMAIN = "tradelane-sandbox.myshopify.com"
+# Finance resources (order transactions, refunds, fulfillments, Shopify Payments payouts) cost
+# three more requests per new or updated order, so they are switched on by configuration
+# (``SOURCES__SHOPIFY__FINANCE=true``) where the token has the read_orders and
+# read_shopify_payments_payouts scopes.
+FINANCE = False
+# First run loads payouts dated on or after this day.
+PAYOUTS_DEFAULT_START = "2000-01-01"
+# A payout moves scheduled -> in_transit -> paid (or failed) within days of its date: re-read
+# two weeks of payouts on every run.
+PAYOUTS_LOOKBACK_DAYS = 14

@@ -1,0 +1,108 @@
+"""Stripe source: balance transactions, charges, refunds, disputes and payouts into ``raw_stripe``.
+
+Why these five: together they tie an order's payment to the money that reached the bank
+(charge -> balance transaction with Stripe's fee -> payout), and refunds and disputes take it
+back. Each list is read newest first from ``created[gte] = cursor - lookback``, so objects that
+changed after creation (a payout paid, a dispute won) are re-read for a while; rows are merged
+on Stripe's ``id``. One token bucket per run keeps to Stripe's published limit for the key's
+mode. Point it at the real API with ``SOURCES__STRIPE__BASE_URL=https://api.stripe.com`` and
+``SOURCES__STRIPE__API_KEY`` (dlt config/secrets); by default it reads the sandbox.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import dlt
+
+from ingestion.common.http import ApiClient, RequestStats
+from ingestion.common.parsing import utc_timestamp
+from ingestion.common.quarantine import QUARANTINE_HINTS, QUARANTINE_TABLE
+from ingestion.stripe import settings
+from ingestion.stripe.client import iter_list_pages, make_client
+from ingestion.stripe.parsers import ParsedPage, parse_page
+from tradelane import settings as tradelane_settings
+
+CURSOR_STATE_KEY = "created_cursors"
+_MERGE = {"disposition": "merge", "strategy": "delete-insert"}
+
+
+@dlt.source(name="stripe", max_table_nesting=0)
+def stripe_source(
+    api_key: str | None = dlt.secrets.value,
+    base_url: str | None = dlt.config.value,
+    start_date: str = settings.DEFAULT_START,
+    lookback_seconds: int | None = None,
+    requests_per_second: float | None = None,
+    burst: float | None = None,
+    page_size: int = settings.PAGE_SIZE,
+    stats: RequestStats | None = None,
+    client_options: dict[str, Any] | None = None,
+) -> Any:
+    """Stripe's money movements of one account (the sandbox unless configured).
+
+    ``lookback_seconds`` overrides every list's lookback (``settings.LOOKBACK_SECONDS``);
+    ``requests_per_second`` overrides the published limit of the key's mode."""
+    base_url = base_url or tradelane_settings.sandbox_url()
+    api_key = api_key or settings.SANDBOX_API_KEY
+    start = int(utc_timestamp(start_date, "start_date").timestamp())
+
+    def client() -> ApiClient:
+        c = make_client(base_url, api_key, requests_per_second, burst, **(client_options or {}))
+        if stats is not None:
+            c.stats = stats
+        return c
+
+    @dlt.resource(name="stripe_pages", selected=False)
+    def stripe_pages() -> Iterator[ParsedPage]:
+        """Parsed pages of every list; the transformers below pick their table from each.
+
+        One cursor per list (the newest ``created`` loaded), kept in this resource's state and
+        committed by dlt with the load package. A list's cursor moves only once the whole list
+        has been read: Stripe pages newest first, so a run stopped half-way must not skip the
+        older half next time.
+        """
+        cursors: dict[str, int] = dlt.current.resource_state().setdefault(CURSOR_STATE_KEY, {})
+        with client() as api:
+            for table in settings.OBJECTS:
+                cursor = cursors.get(table)
+                lookback = (
+                    lookback_seconds
+                    if lookback_seconds is not None
+                    else settings.LOOKBACK_SECONDS[table]
+                )
+                since = start if cursor is None else max(start, cursor - lookback)
+                newest = cursor
+                for objects in iter_list_pages(api, f"/v1/{table}", since, page_size):
+                    parsed = parse_page(table, objects)
+                    if parsed.max_created is not None and (
+                        newest is None or parsed.max_created > newest
+                    ):
+                        newest = parsed.max_created
+                    yield parsed
+                if newest is not None:
+                    cursors[table] = newest
+
+    def table_resource(table: str) -> Any:
+        @dlt.transformer(
+            data_from=stripe_pages,
+            name=table,
+            primary_key="id",
+            write_disposition=_MERGE,
+            schema_contract={"data_type": "freeze"},
+        )
+        def rows(page: ParsedPage) -> Any:
+            """One row per Stripe object of this list, merged on its id."""
+            if page.table == table and page.rows.num_rows:
+                yield page.rows
+
+        return rows
+
+    @dlt.transformer(data_from=stripe_pages, name=QUARANTINE_TABLE, **QUARANTINE_HINTS)
+    def quarantine(page: ParsedPage) -> Any:
+        """Objects refused by the parsers, with the reason and the raw payload."""
+        if len(page.quarantine):
+            yield page.quarantine.to_arrow()
+
+    return (stripe_pages, *(table_resource(t) for t in settings.OBJECTS), quarantine)
