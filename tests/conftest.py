@@ -30,14 +30,10 @@ def isolated_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[P
     patch.setenv("TRADELANE_PUBLISHED_DIR", str(base / "default-published"))
     patch.setenv("TRADELANE_LOG_DIR", str(base / "log"))
     patch.setenv("TRADELANE_IMPORT_DIR", str(base / "imports"))
-    for name in (
-        "SOURCES__SHOPIFY__SHOP_URL",
-        "SOURCES__SHOPIFY__ACCESS_TOKEN",
-        "SOURCES__WMS__BASE_URL",
-        "SOURCES__WMS__API_TOKEN",
-        "TRADELANE_SANDBOX_URL",
-    ):
-        patch.delenv(name, raising=False)
+    # Real-account settings on the developer's machine must never leak into a test run.
+    for name in list(os.environ):
+        if name.startswith("SOURCES__") or name == "TRADELANE_SANDBOX_URL":
+            patch.delenv(name, raising=False)
     yield base
     patch.undo()
 
