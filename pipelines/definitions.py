@@ -11,7 +11,14 @@ from dagster_dbt import DbtCliResource
 
 from pipelines.defs.dbt.assets import tradelane_dbt_assets
 from pipelines.defs.dbt.project import DBT_EXECUTABLE, dbt_project
-from pipelines.defs.ingestion.assets import raw_ecb_assets, raw_shopify_assets, raw_wms_assets
+from pipelines.defs.ingestion.assets import (
+    raw_ecb_assets,
+    raw_files_assets,
+    raw_paypal_assets,
+    raw_shopify_assets,
+    raw_stripe_assets,
+    raw_wms_assets,
+)
 from pipelines.defs.ingestion.checks import raw_shopify_orders_expectations
 from pipelines.defs.publish.assets import published_warehouse
 from pipelines.defs.routing.assets import order_routing
@@ -41,6 +48,9 @@ defs = dg.Definitions(
         raw_shopify_assets,
         raw_wms_assets,
         raw_ecb_assets,
+        raw_stripe_assets,
+        raw_paypal_assets,
+        raw_files_assets,
         tradelane_dbt_assets,
         order_routing,
         published_warehouse,

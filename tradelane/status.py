@@ -14,7 +14,14 @@ import duckdb
 
 from tradelane.published import NothingPublishedError, current_published_path
 
-RAW_DATASETS = ("raw_shopify", "raw_wms", "raw_ecb")
+RAW_DATASETS = (
+    "raw_shopify",
+    "raw_wms",
+    "raw_ecb",
+    "raw_stripe",
+    "raw_paypal",
+    "raw_files",
+)
 MART_SCHEMAS = ("marts", "actions")
 
 

@@ -13,7 +13,10 @@ import dagster as dg
 from ingestion.common.http import RequestStats
 from ingestion.common.pipeline import make_pipeline, run_source
 from ingestion.ecb import ecb_source
+from ingestion.files import files_source
+from ingestion.paypal import paypal_source
 from ingestion.shopify import shopify_source
+from ingestion.stripe import stripe_source
 from ingestion.wms import wms_source
 from pipelines.lib.resources import WarehouseResource
 
@@ -21,12 +24,19 @@ RAW_TABLES: dict[str, tuple[str, ...]] = {
     "shopify": ("orders", "order_line_items", "quarantine"),
     "wms": ("warehouses", "items", "inventory_levels", "quarantine"),
     "ecb": ("rates", "quarantine"),
+    "stripe": ("balance_transactions", "charges", "refunds", "disputes", "payouts", "quarantine"),
+    "paypal": ("transactions", "transaction_items", "quarantine"),
+    "files": ("orders", "order_lines", "quarantine"),
 }
 
 SOURCE_FACTORIES: dict[str, Callable[..., Any]] = {
     "shopify": shopify_source,
     "wms": wms_source,
     "ecb": ecb_source,
+    "stripe": stripe_source,
+    "paypal": paypal_source,
+    # File drops make no HTTP requests, so there are no request statistics to collect.
+    "files": lambda stats: files_source(),
 }
 
 
@@ -72,3 +82,6 @@ def _make_raw_assets(source: str) -> dg.AssetsDefinition:
 raw_shopify_assets = _make_raw_assets("shopify")
 raw_wms_assets = _make_raw_assets("wms")
 raw_ecb_assets = _make_raw_assets("ecb")
+raw_stripe_assets = _make_raw_assets("stripe")
+raw_paypal_assets = _make_raw_assets("paypal")
+raw_files_assets = _make_raw_assets("files")
