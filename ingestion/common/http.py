@@ -8,12 +8,19 @@ Policy, the same for every API:
   ``max_attempts``; 408 is treated as a timeout;
 - any other 4xx raises ``ApiError`` at once: retrying a bad token or a bad parameter cannot fix it.
 
+Two opt-in refinements for APIs that pace clients through headers instead of ``Retry-After``
+(Amazon SP-API): ``rate_limit_header`` names a response header announcing the rate the server
+grants, which the bucket adopts; ``backoff_bare_429`` makes consecutive 429s that carry no
+``Retry-After`` wait exponentially longer instead of one refill interval each. Both default off,
+so every other API keeps the behaviour above.
+
 Headers are never logged: they carry credentials.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -75,6 +82,12 @@ class ApiClient:
     max_rate_limit_waits: int = 200
     backoff_initial_s: float = 0.5
     backoff_max_s: float = 30.0
+    # Header carrying the server's granted rate in requests per second (SP-API:
+    # "x-amzn-RateLimit-Limit"); when set, the bucket adopts every valid value it announces.
+    rate_limit_header: str | None = None
+    # Exponential waits for 429s without Retry-After (SP-API sends none): a fixed wait of one
+    # refill interval would keep hitting a server whose real budget is lower than announced.
+    backoff_bare_429: bool = False
     sleep: Callable[[float], None] = time.sleep
     transport: httpx.BaseTransport | None = None
     stats: RequestStats = field(default_factory=RequestStats)
@@ -118,6 +131,7 @@ class ApiClient:
     def _get_respecting_rate_limits(
         self, url: str, params: Mapping[str, Any] | None
     ) -> httpx.Response:
+        bare_429s = 0
         for _ in range(self.max_rate_limit_waits):
             self.stats.waited_s += self.bucket.acquire()
             self.stats.requests += 1
@@ -125,9 +139,18 @@ class ApiClient:
                 response = self._client.get(url, params=params)
             except (httpx.TimeoutException, httpx.TransportError) as exc:
                 raise _Retryable(f"{type(exc).__name__}: {exc}") from exc
+            self._adopt_announced_rate(response)
             if response.status_code == 429:
                 self.stats.rate_limited += 1
-                wait = _retry_after_seconds(response, default=1.0 / self.bucket.rate_per_s)
+                refill = 1.0 / self.bucket.rate_per_s
+                if self.backoff_bare_429 and "Retry-After" not in response.headers:
+                    # One refill interval, doubling per consecutive bare 429, capped at
+                    # backoff_max_s (or at one interval, when a single token takes longer).
+                    cap = max(self.backoff_max_s, refill)
+                    wait = min(cap, refill * 2.0**bare_429s)
+                    bare_429s += 1
+                else:
+                    wait = _retry_after_seconds(response, default=refill)
                 self.bucket.drain()
                 self.sleep(wait)
                 self.stats.waited_s += wait
@@ -144,6 +167,21 @@ class ApiClient:
                 )
             return response
         raise ApiError(self.api, "GET", url, 429, "still rate limited after many waits")
+
+    def _adopt_announced_rate(self, response: httpx.Response) -> None:
+        """Pace the bucket at the rate the server says it grants (429s carry it too). Values
+        that are not positive finite numbers are ignored: a garbled header must not stall or
+        unleash the client."""
+        if self.rate_limit_header is None:
+            return
+        raw = response.headers.get(self.rate_limit_header)
+        try:
+            rate = float(raw) if raw is not None else math.nan
+        except ValueError:
+            return
+        if math.isfinite(rate) and rate > 0 and rate != self.bucket.rate_per_s:
+            log.info("%s: server grants %g requests/s; pacing to it", self.api, rate)
+            self.bucket.set_rate(rate)
 
 
 def _retry_after_seconds(response: httpx.Response, default: float) -> float:

@@ -7,6 +7,11 @@ import threading
 import time
 from collections.abc import Callable
 
+# Refill arithmetic in floats can leave 0.9999999999999998 of a token after waiting exactly one
+# token's time; counting that as a whole token keeps an injected clock from looping on
+# ever-smaller waits that no longer move it.
+_WHOLE = 1 - 1e-9
+
 
 class TokenBucket:
     """Classic token bucket: ``capacity`` requests may burst, refilled at ``rate_per_s``.
@@ -43,12 +48,23 @@ class TokenBucket:
         while True:
             with self._lock:
                 self._refill()
-                if self._tokens >= 1:
-                    self._tokens -= 1
+                if self._tokens >= _WHOLE:
+                    self._tokens = max(0.0, self._tokens - 1)
                     return waited
                 wait = (1 - self._tokens) / self.rate_per_s
             self._sleep(wait)
             waited += wait
+
+    def set_rate(self, rate_per_s: float) -> None:
+        """Refill at ``rate_per_s`` from now on. Tokens earned so far are counted at the old
+        rate first, so a change never grants or takes away time already spent waiting. Used
+        when the server announces the rate it actually grants (SP-API's
+        ``x-amzn-RateLimit-Limit``), which can differ from the published default."""
+        if rate_per_s <= 0:
+            raise ValueError("rate_per_s must be > 0")
+        with self._lock:
+            self._refill()
+            self.rate_per_s = rate_per_s
 
     def drain(self) -> None:
         """Empty the bucket: used when the server says we are over its limit, so the next

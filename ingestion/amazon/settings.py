@@ -1,0 +1,44 @@
+"""Amazon SP-API Orders v0 settings. Defaults point at the bundled sandbox; a real seller account
+is configuration only: ``SOURCES__AMAZON__ENDPOINT`` (``https://sellingpartnerapi-na.amazon.com``,
+``-eu``, ``-fe``), ``SOURCES__AMAZON__ACCESS_TOKEN``, ``SOURCES__AMAZON__MARKETPLACE_IDS`` and
+``SOURCES__AMAZON__SELLER_ID`` (the merchant token, which becomes ``store_id``). SP-API endpoints
+are regional: one configuration reads the marketplaces of one region (the sandbox serves all
+four marketplaces at one address).
+
+Production needs one thing this connector does not do: exchanging the LWA refresh token for an
+access token (``POST https://api.amazon.com/auth/o2/token``, grant_type=refresh_token, with the
+app's client id and secret). Access tokens live one hour, so whoever runs the load must put a
+fresh one in ``sources.amazon.access_token`` first; SP-API answers an expired one with 403,
+which fails the run at once (retrying cannot fix it).
+"""
+
+ORDERS_PATH = "/orders/v0/orders"
+ORDER_ITEMS_PATH = "/orders/v0/orders/{order_id}/orderItems"
+# getOrders accepts 1..100; fewer requests matter more than small pages at one request a minute.
+PAGE_SIZE = 100
+# The four marketplaces the sandbox serves: Amazon.com, .de, .co.uk, .co.jp.
+DEFAULT_MARKETPLACE_IDS = ("ATVPDKIKX0DER", "A1PA6795UKMFR9", "A1F83G8C2ARO7P", "A1VC38T7YXB528")
+# First run loads every order updated since this instant.
+DEFAULT_START = "2000-01-01T00:00:00Z"
+# Re-read this window before the cursor on every run. Amazon's LastUpdateDate index lags (the
+# API refuses windows ending less than two minutes ago for that reason) and status changes made
+# by Amazon (FBA shipments, cancellations) are stamped with the time they happened, not the time
+# they became visible, so a change can appear behind a cursor we already passed.
+LOOKBACK_SECONDS = 2 * 3600
+# Published usage plans (ordersV0.json): rate in requests/s and burst. The client starts from
+# these and adopts whatever ``x-amzn-RateLimit-Limit`` announces (sellers can be granted more;
+# the sandbox announces its own faster rates).
+GET_ORDERS_RATE = 0.0167
+GET_ORDERS_BURST = 20
+GET_ORDER_ITEMS_RATE = 0.5
+GET_ORDER_ITEMS_BURST = 30
+RATE_LIMIT_HEADER = "x-amzn-RateLimit-Limit"
+SANDBOX_ACCESS_TOKEN = "Atza|sandbox"
+# The seller (merchant token) behind each sandbox marketplace, as the ledger's
+# ``channels.store_id``: one account per SP-API region (NA, EU, FE), so .de and .co.uk share one.
+SANDBOX_SELLER_IDS = {
+    "ATVPDKIKX0DER": "A3TLSANDBOXNA1",
+    "A1PA6795UKMFR9": "A1TLSANDBOXEU7",
+    "A1F83G8C2ARO7P": "A1TLSANDBOXEU7",
+    "A1VC38T7YXB528": "A2TLSANDBOXFE3",
+}
