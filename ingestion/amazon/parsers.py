@@ -34,6 +34,8 @@ from ingestion.common.parsing import (
     BadValue,
     currency_code,
     money,
+    nested_object,
+    optional_str,
     optional_utc_timestamp,
     required_str,
     utc_timestamp,
@@ -218,13 +220,15 @@ def parse_order(order: Any, sellers: Mapping[str, str]) -> dict[str, Any]:
     ``store_id`` is the seller account (merchant token) of the order's marketplace: SP-API
     orders do not name it, the configuration does (``sellers``, marketplace id -> seller id).
     """
-    order = _object(order, "order", required=True)
+    order = nested_object(order, "order", required=True)
     amazon_order_id = order_id(order.get("AmazonOrderId"), "AmazonOrderId")
     marketplace_id = required_str(order.get("MarketplaceId"), "MarketplaceId")
-    shipping = _object(order.get("ShippingAddress"), "ShippingAddress")
-    ship_from = _object(order.get("DefaultShipFromLocationAddress"), "DefaultShipFromLocation")
-    instruction = _object(order.get("FulfillmentInstruction"), "FulfillmentInstruction")
-    buyer = _object(order.get("BuyerInfo"), "BuyerInfo")
+    shipping = nested_object(order.get("ShippingAddress"), "ShippingAddress")
+    ship_from = nested_object(
+        order.get("DefaultShipFromLocationAddress"), "DefaultShipFromLocation"
+    )
+    instruction = nested_object(order.get("FulfillmentInstruction"), "FulfillmentInstruction")
+    buyer = nested_object(order.get("BuyerInfo"), "BuyerInfo")
     row: dict[str, Any] = {
         "amazon_order_id": amazon_order_id,
         "store_id": sellers.get(marketplace_id),
@@ -251,7 +255,7 @@ def parse_order(order: Any, sellers: Mapping[str, str]) -> dict[str, Any]:
         ),
         "buyer_invoice_preference": _text(order, "BuyerInvoicePreference"),
         "buyer_email_hash": email_hash(buyer.get("BuyerEmail"), "BuyerInfo.BuyerEmail"),
-        "fulfillment_supply_source_id": _optional_str(
+        "fulfillment_supply_source_id": optional_str(
             instruction.get("FulfillmentSupplySourceId"),
             "FulfillmentInstruction.FulfillmentSupplySourceId",
         ),
@@ -295,12 +299,12 @@ def parse_order_items(items: Any, order: OrderRef, quarantine: Quarantine) -> li
 
 def parse_order_item(item: Any, order: OrderRef) -> dict[str, Any]:
     """One SP-API ``OrderItem``; raises ``BadValue`` naming the first field that is not exact."""
-    item = _object(item, "order item", required=True)
-    product = _object(item.get("ProductInfo"), "ProductInfo")
-    points = _object(item.get("PointsGranted"), "PointsGranted")
-    buyer = _object(item.get("BuyerInfo"), "BuyerInfo")
-    cancel = _object(item.get("BuyerRequestedCancel"), "BuyerRequestedCancel")
-    tax = _object(item.get("TaxCollection"), "TaxCollection")
+    item = nested_object(item, "order item", required=True)
+    product = nested_object(item.get("ProductInfo"), "ProductInfo")
+    points = nested_object(item.get("PointsGranted"), "PointsGranted")
+    buyer = nested_object(item.get("BuyerInfo"), "BuyerInfo")
+    cancel = nested_object(item.get("BuyerRequestedCancel"), "BuyerRequestedCancel")
+    tax = nested_object(item.get("TaxCollection"), "TaxCollection")
     row: dict[str, Any] = {
         "amazon_order_id": order.amazon_order_id,
         "order_item_id": required_str(item.get("OrderItemId"), "OrderItemId"),
@@ -340,7 +344,7 @@ def parse_order_item(item: Any, order: OrderRef) -> dict[str, Any]:
     for column, path in ITEM_MONEY.items():
         node: Any = item
         for step in path[:-1]:
-            node = _object(node.get(step), step)
+            node = nested_object(node.get(step), step)
         row[column], row[f"{column}_currency"] = amazon_money(node.get(path[-1]), ".".join(path))
     return row
 
@@ -401,25 +405,9 @@ def email_hash(value: Any, field: str) -> str | None:
     return hashlib.sha256(text.strip().lower().encode()).hexdigest()
 
 
-def _object(value: Any, field: str, required: bool = False) -> dict[str, Any]:
-    """A nested object; absent is empty unless ``required``. A string where an object belongs
-    (JSON encoded twice upstream) is refused rather than decoded on a guess."""
-    if value is None and not required:
-        return {}
-    if not isinstance(value, dict):
-        raise BadValue(f"{field}: expected an object, got {type(value).__name__}")
-    return value
-
-
 def _text(record: dict[str, Any], name: str, where: str = "") -> str | None:
     """Optional string field ``name`` of ``record`` (``where`` prefixes it in reasons)."""
-    return _optional_str(record.get(name), f"{where}{name}")
-
-
-def _optional_str(value: Any, field: str) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    raise BadValue(f"{field}: expected a string, got {value!r}")
+    return optional_str(record.get(name), f"{where}{name}")
 
 
 def _count(value: Any, field: str, required: bool = False) -> int | None:

@@ -101,3 +101,36 @@ def currency_code(value: Any, field: str) -> str:
     if len(code) != 3 or not code.isalpha() or not code.isupper():
         raise BadValue(f"{field}: {value!r} is not an ISO 4217 currency code")
     return code
+
+
+def optional_str(value: Any, field: str) -> str | None:
+    """A string or null; anything else (a number where text belongs) is refused, not coerced."""
+    if value is None or isinstance(value, str):
+        return value
+    raise BadValue(f"{field}: expected a string, got {value!r}")
+
+
+def optional_bool(value: Any, field: str) -> bool | None:
+    """A JSON boolean or null; ``"true"``, 1 and friends are refused, not guessed."""
+    if value is None or isinstance(value, bool):
+        return value
+    raise BadValue(f"{field}: expected true or false, got {value!r}")
+
+
+def nested_object(value: Any, field: str, required: bool = False) -> dict[str, Any]:
+    """A nested object; absent or null is empty unless ``required``. A string where an object
+    belongs (JSON encoded twice upstream) is refused rather than decoded on a guess."""
+    if value is None and not required:
+        return {}
+    if not isinstance(value, dict):
+        raise BadValue(f"{field}: expected an object, got {type(value).__name__}")
+    return value
+
+
+def optional_list(value: Any, field: str) -> list[Any]:
+    """A JSON array; absent or null is empty."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise BadValue(f"{field}: expected a list, got {type(value).__name__}")
+    return value

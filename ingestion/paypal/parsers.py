@@ -22,6 +22,7 @@ from ingestion.common.parsing import (
     BadValue,
     currency_code,
     money,
+    optional_str,
     required_str,
     utc_timestamp,
 )
@@ -118,12 +119,6 @@ def _section(detail: dict[str, Any], name: str) -> dict[str, Any]:
     return value
 
 
-def _optional_str(value: Any, field: str) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    raise BadValue(f"{field}: expected a string, got {value!r}")
-
-
 def parse_transaction(detail: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """One ``transaction_details`` entry -> (transaction row, item rows); raises ``BadValue``
     naming the first field that cannot be read exactly."""
@@ -153,7 +148,7 @@ def parse_transaction(detail: Any) -> tuple[dict[str, Any], list[dict[str, Any]]
     items = _items(_section(detail, "cart_info"), transaction_id, updated_at)
     row = {
         "transaction_id": transaction_id,
-        "paypal_account_id": _optional_str(
+        "paypal_account_id": optional_str(
             info.get("paypal_account_id"), "transaction_info.paypal_account_id"
         ),
         "event_code": required_str(
@@ -184,23 +179,23 @@ def parse_transaction(detail: Any) -> tuple[dict[str, Any], list[dict[str, Any]]
         "sales_tax_amount": optional_amount_in(
             info.get("sales_tax_amount"), "transaction_info.sales_tax_amount", currency
         ),
-        "invoice_id": _optional_str(info.get("invoice_id"), "transaction_info.invoice_id"),
-        "custom_field": _optional_str(info.get("custom_field"), "transaction_info.custom_field"),
-        "transaction_subject": _optional_str(
+        "invoice_id": optional_str(info.get("invoice_id"), "transaction_info.invoice_id"),
+        "custom_field": optional_str(info.get("custom_field"), "transaction_info.custom_field"),
+        "transaction_subject": optional_str(
             info.get("transaction_subject"), "transaction_info.transaction_subject"
         ),
-        "paypal_reference_id": _optional_str(
+        "paypal_reference_id": optional_str(
             info.get("paypal_reference_id"), "transaction_info.paypal_reference_id"
         ),
-        "paypal_reference_id_type": _optional_str(
+        "paypal_reference_id_type": optional_str(
             info.get("paypal_reference_id_type"), "transaction_info.paypal_reference_id_type"
         ),
-        "protection_eligibility": _optional_str(
+        "protection_eligibility": optional_str(
             info.get("protection_eligibility"), "transaction_info.protection_eligibility"
         ),
-        "payer_account_id": _optional_str(payer.get("account_id"), "payer_info.account_id"),
-        "payer_country_code": _optional_str(payer.get("country_code"), "payer_info.country_code"),
-        "shipping_country_code": _optional_str(
+        "payer_account_id": optional_str(payer.get("account_id"), "payer_info.account_id"),
+        "payer_country_code": optional_str(payer.get("country_code"), "payer_info.country_code"),
+        "shipping_country_code": optional_str(
             address.get("country_code"), "shipping_info.address.country_code"
         ),
         "item_count": len(items),
@@ -230,12 +225,12 @@ def _items(cart: dict[str, Any], transaction_id: str, updated_at: datetime) -> l
             # Items carry no id of their own; their position in the cart is stable.
             "line_number": index + 1,
             "transaction_updated_at": updated_at,
-            "item_code": _optional_str(item.get("item_code"), f"{where}.item_code"),
-            "item_name": _optional_str(item.get("item_name"), f"{where}.item_name"),
-            "item_description": _optional_str(
+            "item_code": optional_str(item.get("item_code"), f"{where}.item_code"),
+            "item_name": optional_str(item.get("item_name"), f"{where}.item_name"),
+            "item_description": optional_str(
                 item.get("item_description"), f"{where}.item_description"
             ),
-            "invoice_number": _optional_str(item.get("invoice_number"), f"{where}.invoice_number"),
+            "invoice_number": optional_str(item.get("invoice_number"), f"{where}.invoice_number"),
             "quantity": None
             if item.get("item_quantity") is None
             else money(item["item_quantity"], f"{where}.item_quantity"),

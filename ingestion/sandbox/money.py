@@ -2,49 +2,21 @@
 
 Why: the ledger keeps every amount as an ``int64`` count of the currency's minor unit (cents,
 yen) so that sums are exact; APIs then show amounts as decimal strings ("199.00", "1990" for
-JPY). The number of decimals comes from ISO 4217 (see
-``shared/fixtures/reference/iso4217/iso4217_six_table.xml``); the few currencies whose exponent is
-not 2 are listed here rather than parsing the XML at import time.
+JPY). The number of decimals comes from ISO 4217 (``ingestion.common.currencies``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-# ISO 4217 minor units that differ from the default of 2.
-_MINOR_UNITS: dict[str, int] = {
-    "BHD": 3,
-    "BIF": 0,
-    "CLF": 4,
-    "CLP": 0,
-    "DJF": 0,
-    "GNF": 0,
-    "IQD": 3,
-    "ISK": 0,
-    "JOD": 3,
-    "JPY": 0,
-    "KMF": 0,
-    "KRW": 0,
-    "KWD": 3,
-    "LYD": 3,
-    "OMR": 3,
-    "PYG": 0,
-    "RWF": 0,
-    "TND": 3,
-    "UGX": 0,
-    "UYI": 0,
-    "UYW": 4,
-    "VND": 0,
-    "VUV": 0,
-    "XAF": 0,
-    "XOF": 0,
-    "XPF": 0,
-}
+from ingestion.common.currencies import iso_minor_units
 
 
 def minor_units(currency: str) -> int:
-    """Number of decimals of ``currency`` per ISO 4217 (2 when not listed as an exception)."""
-    return _MINOR_UNITS.get(currency, 2)
+    """Number of decimals of ``currency`` per ISO 4217 (2 for a code ISO does not list: the
+    sandbox only invents amounts in real currencies, so that default is never reached there)."""
+    exponent = iso_minor_units(currency)
+    return 2 if exponent is None else exponent
 
 
 def format_minor(amount_minor: int, currency: str) -> str:

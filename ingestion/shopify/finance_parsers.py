@@ -24,7 +24,11 @@ from ingestion.common.parsing import (
     currency_code,
     int_id,
     money,
+    nested_object,
+    optional_bool,
     optional_int_id,
+    optional_list,
+    optional_str,
     optional_utc_timestamp,
     required_str,
     utc_timestamp,
@@ -238,36 +242,6 @@ class ParsedFinance:
 # --- helpers -------------------------------------------------------------------------------------
 
 
-def _obj(record: dict[str, Any], name: str) -> dict[str, Any]:
-    value = record.get(name)
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise BadValue(f"{name}: expected an object, got {type(value).__name__}")
-    return value
-
-
-def _list(record: dict[str, Any], name: str) -> list[Any]:
-    value = record.get(name)
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise BadValue(f"{name}: expected a list, got {type(value).__name__}")
-    return value
-
-
-def _str(value: Any, name: str) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    raise BadValue(f"{name}: expected a string, got {value!r}")
-
-
-def _bool(value: Any, name: str) -> bool | None:
-    if value is None or isinstance(value, bool):
-        return value
-    raise BadValue(f"{name}: expected true or false, got {value!r}")
-
-
 def _count(value: Any, name: str) -> int:
     """A quantity: an integer that is never negative."""
     number = int_id(value, name)
@@ -314,39 +288,39 @@ class _Sum:
 
 
 def transaction_row(record: dict[str, Any], store_id: str) -> dict[str, Any]:
-    details = _obj(record, "payment_details")
+    details = nested_object(record.get("payment_details"), "payment_details")
     # Not loaded, but a nested object served as a string means the record was double-encoded
     # somewhere on the way: the fields beside it cannot be trusted either.
-    _obj(record, "receipt")
-    _obj(record, "total_unsettled_set")
+    nested_object(record.get("receipt"), "receipt")
+    nested_object(record.get("total_unsettled_set"), "total_unsettled_set")
     return {
         "id": int_id(record.get("id"), "id"),
         "order_id": optional_int_id(record.get("order_id"), "order_id"),
         "store_id": store_id,
         "kind": required_str(record.get("kind"), "kind"),
-        "gateway": _str(record.get("gateway"), "gateway"),
+        "gateway": optional_str(record.get("gateway"), "gateway"),
         "status": required_str(record.get("status"), "status"),
-        "message": _str(record.get("message"), "message"),
-        "error_code": _str(record.get("error_code"), "error_code"),
+        "message": optional_str(record.get("message"), "message"),
+        "error_code": optional_str(record.get("error_code"), "error_code"),
         "created_at": utc_timestamp(record.get("created_at"), "created_at"),
         "processed_at": optional_utc_timestamp(record.get("processed_at"), "processed_at"),
         "currency": currency_code(record.get("currency"), "currency"),
         "amount": money(record.get("amount"), "amount"),
         "parent_id": optional_int_id(record.get("parent_id"), "parent_id"),
-        "payment_id": _str(record.get("payment_id"), "payment_id"),
-        "authorization_key": _str(record.get("authorization"), "authorization"),
-        "source_name": _str(record.get("source_name"), "source_name"),
-        "is_test": _bool(record.get("test"), "test"),
-        "is_manual_payment_gateway": _bool(
+        "payment_id": optional_str(record.get("payment_id"), "payment_id"),
+        "authorization_key": optional_str(record.get("authorization"), "authorization"),
+        "source_name": optional_str(record.get("source_name"), "source_name"),
+        "is_test": optional_bool(record.get("test"), "test"),
+        "is_manual_payment_gateway": optional_bool(
             record.get("manual_payment_gateway"), "manual_payment_gateway"
         ),
         "location_id": optional_int_id(record.get("location_id"), "location_id"),
         "user_id": optional_int_id(record.get("user_id"), "user_id"),
         "device_id": optional_int_id(record.get("device_id"), "device_id"),
-        "credit_card_company": _str(
+        "credit_card_company": optional_str(
             details.get("credit_card_company"), "payment_details.credit_card_company"
         ),
-        "payment_method_name": _str(
+        "payment_method_name": optional_str(
             details.get("payment_method_name"), "payment_details.payment_method_name"
         ),
     }
@@ -367,7 +341,9 @@ def parse_refund(record: dict[str, Any], store_id: str) -> dict[str, list[dict[s
     created_at = utc_timestamp(record.get("created_at"), "created_at")
     shop = _Sum()
     lines = []
-    for index, line in enumerate(_list(record, "refund_line_items")):
+    for index, line in enumerate(
+        optional_list(record.get("refund_line_items"), "refund_line_items")
+    ):
         where = f"refund_line_items[{index}]"
         if not isinstance(line, dict):
             raise BadValue(f"{where}: expected an object")
@@ -378,7 +354,7 @@ def parse_refund(record: dict[str, Any], store_id: str) -> dict[str, list[dict[s
         shop.add([subtotal, tax], where)
         p_subtotal = _set_money(line, "subtotal_set", "presentment_money")
         p_tax = _set_money(line, "total_tax_set", "presentment_money")
-        item = _obj(line, "line_item")
+        item = nested_object(line.get("line_item"), "line_item")
         lines.append(
             {
                 "id": int_id(line.get("id"), f"{where}.id"),
@@ -387,9 +363,9 @@ def parse_refund(record: dict[str, Any], store_id: str) -> dict[str, list[dict[s
                 "store_id": store_id,
                 "refund_created_at": created_at,
                 "line_item_id": optional_int_id(line.get("line_item_id"), f"{where}.line_item_id"),
-                "sku": _str(item.get("sku"), f"{where}.line_item.sku"),
+                "sku": optional_str(item.get("sku"), f"{where}.line_item.sku"),
                 "quantity": _count(line.get("quantity"), f"{where}.quantity"),
-                "restock_type": _str(line.get("restock_type"), f"{where}.restock_type"),
+                "restock_type": optional_str(line.get("restock_type"), f"{where}.restock_type"),
                 "location_id": optional_int_id(line.get("location_id"), f"{where}.location_id"),
                 "currency": subtotal[0],
                 "subtotal": subtotal[1],
@@ -403,7 +379,7 @@ def parse_refund(record: dict[str, Any], store_id: str) -> dict[str, list[dict[s
     line_tax = (
         sum((line["total_tax"] or Decimal(0) for line in lines), Decimal(0)) if lines else None
     )
-    shipping_lines = _list(record, "refund_shipping_lines")
+    shipping_lines = optional_list(record.get("refund_shipping_lines"), "refund_shipping_lines")
     shipping = shop.add(
         [_set_money(s, "subtotal_amount_set") for s in shipping_lines], "refund_shipping_lines"
     )
@@ -411,14 +387,17 @@ def parse_refund(record: dict[str, Any], store_id: str) -> dict[str, list[dict[s
         [_set_money(s, "total_tax_amount_set") for s in shipping_lines], "refund_shipping_lines"
     )
     adjustments = shop.add(
-        [_set_money(a, "amount_set") for a in _list(record, "order_adjustments")],
+        [
+            _set_money(a, "amount_set")
+            for a in optional_list(record.get("order_adjustments"), "order_adjustments")
+        ],
         "order_adjustments",
     )
     duties = shop.add([_set_money(record, "total_duties_set")], "total_duties_set")
     fees = shop.add([_set_money(record, "total_additional_fees_set")], "total_additional_fees_set")
 
     transactions = []
-    for index, transaction in enumerate(_list(record, "transactions")):
+    for index, transaction in enumerate(optional_list(record.get("transactions"), "transactions")):
         if not isinstance(transaction, dict):
             raise BadValue(f"transactions[{index}]: expected an object")
         transactions.append(transaction_row(transaction, store_id))
@@ -426,15 +405,15 @@ def parse_refund(record: dict[str, Any], store_id: str) -> dict[str, list[dict[s
     refunded_currencies = {t["currency"] for t in refunded}
     if len(refunded_currencies) > 1:
         raise BadValue(f"transactions: refunds in several currencies {sorted(refunded_currencies)}")
-    return_obj = _obj(record, "return")
+    return_obj = nested_object(record.get("return"), "return")
     refund = {
         "id": refund_id,
         "order_id": order_id,
         "store_id": store_id,
         "created_at": created_at,
         "processed_at": optional_utc_timestamp(record.get("processed_at"), "processed_at"),
-        "note": _str(record.get("note"), "note"),
-        "restock": _bool(record.get("restock"), "restock"),
+        "note": optional_str(record.get("note"), "note"),
+        "restock": optional_bool(record.get("restock"), "restock"),
         "user_id": optional_int_id(record.get("user_id"), "user_id"),
         "return_id": optional_int_id(return_obj.get("id"), "return.id"),
         "transactions_currency": next(iter(refunded_currencies), None),
@@ -466,13 +445,19 @@ def parse_fulfillment(record: dict[str, Any], store_id: str) -> dict[str, list[d
     fulfillment_id = int_id(record.get("id"), "id")
     order_id = optional_int_id(record.get("order_id"), "order_id")
     updated_at = utc_timestamp(record.get("updated_at") or record.get("created_at"), "updated_at")
-    company = _str(record.get("tracking_company"), "tracking_company")
-    numbers = [_str(n, "tracking_numbers[]") for n in _list(record, "tracking_numbers")]
-    urls = [_str(u, "tracking_urls[]") for u in _list(record, "tracking_urls")]
+    company = optional_str(record.get("tracking_company"), "tracking_company")
+    numbers = [
+        optional_str(n, "tracking_numbers[]")
+        for n in optional_list(record.get("tracking_numbers"), "tracking_numbers")
+    ]
+    urls = [
+        optional_str(u, "tracking_urls[]")
+        for u in optional_list(record.get("tracking_urls"), "tracking_urls")
+    ]
     if not numbers and record.get("tracking_number") is not None:
-        numbers = [_str(record.get("tracking_number"), "tracking_number")]
+        numbers = [optional_str(record.get("tracking_number"), "tracking_number")]
     if not urls and record.get("tracking_url") is not None:
-        urls = [_str(record.get("tracking_url"), "tracking_url")]
+        urls = [optional_str(record.get("tracking_url"), "tracking_url")]
     tracking = [
         {
             "fulfillment_id": fulfillment_id,
@@ -487,7 +472,7 @@ def parse_fulfillment(record: dict[str, Any], store_id: str) -> dict[str, list[d
         for position in range(max(len(numbers), len(urls)))
     ]
     lines = []
-    for index, line in enumerate(_list(record, "line_items")):
+    for index, line in enumerate(optional_list(record.get("line_items"), "line_items")):
         where = f"line_items[{index}]"
         if not isinstance(line, dict):
             raise BadValue(f"{where}: expected an object")
@@ -499,27 +484,31 @@ def parse_fulfillment(record: dict[str, Any], store_id: str) -> dict[str, list[d
                 "order_id": order_id,
                 "store_id": store_id,
                 "fulfillment_updated_at": updated_at,
-                "sku": _str(line.get("sku"), f"{where}.sku"),
+                "sku": optional_str(line.get("sku"), f"{where}.sku"),
                 "quantity": _count(line.get("quantity"), f"{where}.quantity"),
                 # The unit price in the shop's currency (what customs and insurance declare).
                 "currency": currency,
                 "price": price,
             }
         )
-    origin = _obj(record, "origin_address")
-    _obj(record, "receipt")  # not loaded; a string here means a double-encoded record
+    origin = nested_object(record.get("origin_address"), "origin_address")
+    nested_object(
+        record.get("receipt"), "receipt"
+    )  # not loaded; a string here means a double-encoded record
     fulfillment = {
         "id": fulfillment_id,
         "order_id": order_id,
         "store_id": store_id,
-        "name": _str(record.get("name"), "name"),
+        "name": optional_str(record.get("name"), "name"),
         "status": required_str(record.get("status"), "status"),
-        "shipment_status": _str(record.get("shipment_status"), "shipment_status"),
-        "service": _str(record.get("service"), "service"),
+        "shipment_status": optional_str(record.get("shipment_status"), "shipment_status"),
+        "service": optional_str(record.get("service"), "service"),
         "created_at": utc_timestamp(record.get("created_at"), "created_at"),
         "updated_at": updated_at,
         "location_id": optional_int_id(record.get("location_id"), "location_id"),
-        "origin_country_code": _str(origin.get("country_code"), "origin_address.country_code"),
+        "origin_country_code": optional_str(
+            origin.get("country_code"), "origin_address.country_code"
+        ),
         "tracking_company": company,
         "tracking_number": numbers[0] if numbers else None,
         "tracking_url": urls[0] if urls else None,
@@ -559,7 +548,7 @@ def payout_date(value: Any, name: str = "date") -> date:
 
 
 def parse_payout(record: dict[str, Any], store_id: str) -> dict[str, list[dict[str, Any]]]:
-    summary = _obj(record, "summary")
+    summary = nested_object(record.get("summary"), "summary")
     row: dict[str, Any] = {
         "id": int_id(record.get("id"), "id"),
         "store_id": store_id,

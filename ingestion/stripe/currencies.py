@@ -1,9 +1,8 @@
 """How many decimals a Stripe amount has: ISO 4217 minor units, with Stripe's own exceptions.
 
-Why a table in code: Stripe sends every amount as an integer count of the currency's smallest
-unit, so turning ``amount`` into major units needs each currency's exponent. ISO 4217 gives it
-(``shared/fixtures/reference/iso4217/iso4217_six_table.xml``, published 2026-01-01; a test checks
-this table against that file). Only the currencies whose exponent is not 2 are listed.
+Stripe sends every amount as an integer count of the currency's smallest unit, so turning
+``amount`` into major units needs each currency's exponent: ISO 4217's
+(``ingestion.common.currencies``), except where Stripe says otherwise.
 
 Stripe departs from ISO for two currencies, documented at https://docs.stripe.com/currencies:
 ISK stays a two-decimal currency in Stripe's API for backwards compatibility (ISO: 0; an ISK
@@ -13,64 +12,10 @@ there would misstate those amounts a hundredfold, so Stripe's rule wins for Stri
 
 from __future__ import annotations
 
-# ISO 4217 minor units that differ from 2 (the file's "N.A." entries, gold and fund codes such
-# as XAU and XDR, are not payment currencies and are refused).
-ISO_MINOR_UNITS_NOT_2: dict[str, int] = {
-    "BHD": 3,
-    "BIF": 0,
-    "CLF": 4,
-    "CLP": 0,
-    "DJF": 0,
-    "GNF": 0,
-    "IQD": 3,
-    "ISK": 0,
-    "JOD": 3,
-    "JPY": 0,
-    "KMF": 0,
-    "KRW": 0,
-    "KWD": 3,
-    "LYD": 3,
-    "OMR": 3,
-    "PYG": 0,
-    "RWF": 0,
-    "TND": 3,
-    "UGX": 0,
-    "UYI": 0,
-    "UYW": 4,
-    "VND": 0,
-    "VUV": 0,
-    "XAF": 0,
-    "XOF": 0,
-    "XPF": 0,
-}
-
-# Every active ISO 4217 code with minor units (the 2026-01-01 list), so an unknown code is
-# refused instead of silently assumed to have two decimals.
-ISO_CURRENCIES: frozenset[str] = frozenset(
-    """
-    AED AFN ALL AMD AOA ARS AUD AWG AZN BAM BBD BDT BHD BIF BMD BND BOB BOV BRL BSD BTN BWP
-    BYN BZD CAD CDF CHE CHF CHW CLF CLP CNY COP COU CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB
-    EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD
-    JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP
-    MRU MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR
-    RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND
-    TOP TRY TTD TWD TZS UAH UGX USD USN UYI UYU UYW UZS VED VES VND VUV WST XAD XAF XCD XCG XOF
-    XPF YER ZAR ZMW ZWG
-    """.split()
-)
-# Withdrawn from the list but still on historical charges and payouts (Bulgaria joined the euro
-# on 2026-01-01, Croatia on 2023-01-01; SLL, ZWL and CUC were replaced): all two-decimal.
-WITHDRAWN_CURRENCIES: frozenset[str] = frozenset({"BGN", "HRK", "SLL", "ZWL", "CUC"})
+from ingestion.common.currencies import iso_minor_units
 
 # Stripe's documented departures from ISO 4217 (see the module docstring).
 STRIPE_OVERRIDES: dict[str, int] = {"ISK": 2, "MGA": 0}
-
-
-def iso_minor_units(currency: str) -> int | None:
-    """ISO 4217 exponent of an upper-case code, None for a code ISO does not list."""
-    if currency not in ISO_CURRENCIES and currency not in WITHDRAWN_CURRENCIES:
-        return None
-    return ISO_MINOR_UNITS_NOT_2.get(currency, 2)
 
 
 def stripe_minor_units(currency: str) -> int | None:

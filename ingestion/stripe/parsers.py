@@ -20,7 +20,16 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
-from ingestion.common.parsing import MONEY_TYPE, UTC_TIMESTAMP_TYPE, BadValue, money, required_str
+from ingestion.common.parsing import (
+    MONEY_TYPE,
+    UTC_TIMESTAMP_TYPE,
+    BadValue,
+    money,
+    nested_object,
+    optional_bool,
+    optional_str,
+    required_str,
+)
 from ingestion.common.quarantine import Quarantine
 from ingestion.stripe.currencies import stripe_minor_units
 
@@ -225,29 +234,6 @@ def ref(value: Any, field: str) -> str | None:
     raise BadValue(f"{field}: expected an id or an object, got {value!r}")
 
 
-def section(record: dict[str, Any], name: str) -> dict[str, Any]:
-    """A nested object that may be absent or null; anything else (a JSON string where an
-    object belongs, say) is refused."""
-    value = record.get(name)
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise BadValue(f"{name}: expected an object, got {type(value).__name__}")
-    return value
-
-
-def optional_str(value: Any, field: str) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    raise BadValue(f"{field}: expected a string, got {value!r}")
-
-
-def optional_bool(value: Any, field: str) -> bool | None:
-    if value is None or isinstance(value, bool):
-        return value
-    raise BadValue(f"{field}: expected true or false, got {value!r}")
-
-
 def optional_int(value: Any, field: str) -> int | None:
     if value is None:
         return None
@@ -279,7 +265,7 @@ def _money_fields(record: dict[str, Any], code: str, *names: str) -> dict[str, A
 
 
 def _metadata(record: dict[str, Any]) -> dict[str, Any]:
-    metadata = section(record, "metadata")
+    metadata = nested_object(record.get("metadata"), "metadata")
     for key, value in metadata.items():
         if not isinstance(value, str):
             raise BadValue(f"metadata.{key}: Stripe metadata values are strings, got {value!r}")
@@ -328,13 +314,13 @@ def parse_charge(record: dict[str, Any]) -> dict[str, Any]:
     if record.get("amount") is None:
         raise BadValue("amount: a charge must have an amount")
     metadata = _metadata(record)
-    outcome = section(record, "outcome")
-    billing = section(record, "billing_details")
-    billing_address = section(billing, "address")
-    method = section(record, "payment_method_details")
+    outcome = nested_object(record.get("outcome"), "outcome")
+    billing = nested_object(record.get("billing_details"), "billing_details")
+    billing_address = nested_object(billing.get("address"), "address")
+    method = nested_object(record.get("payment_method_details"), "payment_method_details")
     method_type = optional_str(method.get("type"), "payment_method_details.type")
-    details = section(method, method_type) if method_type else {}
-    wallet = section(details, "wallet")
+    details = nested_object(method.get(method_type), method_type) if method_type else {}
+    wallet = nested_object(details.get("wallet"), "wallet")
     return {
         "id": object_id(record),
         "created_at": unix_timestamp(record.get("created"), "created"),
@@ -374,9 +360,13 @@ def parse_charge(record: dict[str, Any]) -> dict[str, Any]:
 def parse_refund(record: dict[str, Any]) -> dict[str, Any]:
     code = currency(record.get("currency"))
     metadata = _metadata(record)
-    destination = section(record, "destination_details")
+    destination = nested_object(record.get("destination_details"), "destination_details")
     destination_type = optional_str(destination.get("type"), "destination_details.type")
-    inner = section(destination, destination_type) if destination_type else {}
+    inner = (
+        nested_object(destination.get(destination_type), destination_type)
+        if destination_type
+        else {}
+    )
     amount = minor_amount(record.get("amount"), "amount")
     return {
         "id": object_id(record),
@@ -401,9 +391,9 @@ def parse_refund(record: dict[str, Any]) -> dict[str, Any]:
 def parse_dispute(record: dict[str, Any]) -> dict[str, Any]:
     code = currency(record.get("currency"))
     metadata = _metadata(record)
-    evidence = section(record, "evidence_details")
-    method = section(record, "payment_method_details")
-    card = section(method, "card")
+    evidence = nested_object(record.get("evidence_details"), "evidence_details")
+    method = nested_object(record.get("payment_method_details"), "payment_method_details")
+    card = nested_object(method.get("card"), "card")
     transactions = record.get("balance_transactions") or []
     if not isinstance(transactions, list):
         raise BadValue("balance_transactions: expected a list")
@@ -449,7 +439,7 @@ def parse_dispute(record: dict[str, Any]) -> dict[str, Any]:
 
 def parse_payout(record: dict[str, Any]) -> dict[str, Any]:
     code = currency(record.get("currency"))
-    trace = section(record, "trace_id")
+    trace = nested_object(record.get("trace_id"), "trace_id")
     amount = minor_amount(record.get("amount"), "amount")
     return {
         "id": object_id(record),

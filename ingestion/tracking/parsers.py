@@ -29,6 +29,8 @@ import pyarrow as pa
 from ingestion.common.parsing import (
     UTC_TIMESTAMP_TYPE,
     BadValue,
+    nested_object,
+    optional_bool,
     optional_utc_timestamp,
     required_str,
     utc_timestamp,
@@ -157,17 +159,19 @@ def parse_trackings(trackings: Any) -> ParsedTrackings:
 def parse_tracking(tracking: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """One AfterShip tracking and its checkpoints; raises ``BadValue`` naming the first field
     that is not exact."""
-    t = _object(tracking, "tracking", required=True)
+    t = nested_object(tracking, "tracking", required=True)
     tracking_id = required_str(t.get("id"), "id")
     updated_at = utc_timestamp(t.get("updated_at"), "updated_at")
     checkpoints = t.get("checkpoints")
     if not isinstance(checkpoints, list):
         raise BadValue(f"checkpoints: expected a list, got {type(checkpoints).__name__}")
-    edd = _object(t.get("aftership_estimated_delivery_date"), "aftership_estimated_delivery_date")
+    edd = nested_object(
+        t.get("aftership_estimated_delivery_date"), "aftership_estimated_delivery_date"
+    )
     expected = t.get("expected_delivery")
     expected_local = local_time(expected, "expected_delivery")
     first_attempt = local_time(t.get("first_attempted_at"), "first_attempted_at")
-    latest = _object(t.get("latest_estimated_delivery"), "latest_estimated_delivery")
+    latest = nested_object(t.get("latest_estimated_delivery"), "latest_estimated_delivery")
     latest_edd = local_time(latest.get("datetime"), "latest_estimated_delivery.datetime")
     row: dict[str, Any] = {
         "tracking_id": tracking_id,
@@ -182,8 +186,8 @@ def parse_tracking(tracking: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]
         "tag": required_str(t.get("tag"), "tag"),
         "subtag": _text(t, "subtag"),
         "subtag_message": _text(t, "subtag_message"),
-        "is_active": _bool(t.get("active"), "active"),
-        "is_return_to_sender": _bool(t.get("return_to_sender"), "return_to_sender"),
+        "is_active": optional_bool(t.get("active"), "active"),
+        "is_return_to_sender": optional_bool(t.get("return_to_sender"), "return_to_sender"),
         "created_at": utc_timestamp(t.get("created_at"), "created_at"),
         "updated_at": updated_at,
         "last_updated_at": optional_utc_timestamp(t.get("last_updated_at"), "last_updated_at"),
@@ -236,7 +240,7 @@ def parse_tracking(tracking: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]
 def parse_checkpoint(checkpoint: Any, seq: int, tracking: dict[str, Any]) -> dict[str, Any]:
     """One checkpoint of ``tracking`` (a parsed tracking row) at position ``seq``."""
     where = f"checkpoints[{seq}]"
-    cp = _object(checkpoint, where, required=True)
+    cp = nested_object(checkpoint, where, required=True)
     when = local_time(cp.get("checkpoint_time"), f"{where}.checkpoint_time")
     if when is None:
         raise BadValue(f"{where}.checkpoint_time: missing")
@@ -300,27 +304,11 @@ def _wall_clock(record: dict[str, Any], name: str) -> datetime | None:
     return None if parsed is None else parsed[2]
 
 
-def _object(value: Any, field: str, required: bool = False) -> dict[str, Any]:
-    """A nested object; absent is empty unless ``required``. A string where an object belongs
-    (JSON encoded twice upstream) is refused rather than decoded on a guess."""
-    if value is None and not required:
-        return {}
-    if not isinstance(value, dict):
-        raise BadValue(f"{field}: expected an object, got {type(value).__name__}")
-    return value
-
-
 def _text(record: dict[str, Any], name: str, where: str = "") -> str | None:
     value = record.get(name)
     if value is None or isinstance(value, str):
         return value
     raise BadValue(f"{where + '.' if where else ''}{name}: expected a string, got {value!r}")
-
-
-def _bool(value: Any, field: str) -> bool | None:
-    if value is None or isinstance(value, bool):
-        return value
-    raise BadValue(f"{field}: expected a boolean, got {value!r}")
 
 
 def _count(value: Any, field: str) -> int | None:

@@ -16,6 +16,7 @@ import duckdb
 import polars as pl
 import pytest
 
+from ingestion.common.currencies import iso_minor_units
 from ingestion.common.http import RequestStats
 from ingestion.common.pipeline import make_pipeline, run_source
 from ingestion.paypal import paypal_source, settings
@@ -23,7 +24,6 @@ from ingestion.paypal.client import clear_token_cache
 from ingestion.sandbox.faults import FaultProfile
 from ingestion.sandbox.server import SandboxConfig, running_sandbox
 from ingestion.sandbox.state import SandboxState
-from ingestion.stripe.currencies import iso_minor_units
 from tests.ingestion.test_sources_against_sandbox import table_fingerprint
 from tests.ingestion.test_stripe_sandbox import sandbox_gap
 

@@ -15,12 +15,12 @@ import duckdb
 import polars as pl
 import pytest
 
+from ingestion.common.currencies import iso_minor_units
 from ingestion.common.http import RequestStats
 from ingestion.common.pipeline import make_pipeline, run_source
 from ingestion.sandbox.server import SandboxConfig, running_sandbox
 from ingestion.sandbox.state import SandboxState
 from ingestion.shopify import shopify_source
-from ingestion.stripe.currencies import iso_minor_units
 from tests.ingestion.test_sources_against_sandbox import table_fingerprint
 from tests.ingestion.test_stripe_sandbox import sandbox_gap
 

@@ -12,12 +12,8 @@ from decimal import Decimal
 
 import pytest
 
-from ingestion.stripe.currencies import (
-    ISO_CURRENCIES,
-    WITHDRAWN_CURRENCIES,
-    iso_minor_units,
-    stripe_minor_units,
-)
+from ingestion.common.currencies import ISO_CURRENCIES, WITHDRAWN_CURRENCIES, iso_minor_units
+from ingestion.stripe.currencies import stripe_minor_units
 from ingestion.stripe.parsers import OBJECT_KINDS, parse_page
 from tests.fixtures_path import fixtures_dir
 
