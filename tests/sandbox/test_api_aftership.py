@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import re
 import warnings
-from collections import defaultdict
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,6 +23,7 @@ from starlette.applications import Starlette
 
 from ingestion.sandbox import aftership_render, api_aftership
 from ingestion.sandbox.context import SandboxConfig, SandboxContext
+from tests.conformance import assert_conformant
 
 with warnings.catch_warnings():
     # Starlette 1.x nudges towards httpx2 for its test client; httpx is what the project pins.
@@ -36,15 +36,6 @@ BASE = "/tracking/2024-04/trackings"
 END = datetime(2026, 10, 1, tzinfo=UTC)
 START = END - timedelta(days=40)
 _UTC = pl.Datetime("us", "UTC")
-_JSON_TYPES = {
-    type(None): "null",
-    bool: "bool",
-    int: "int",
-    float: "float",
-    str: "str",
-    dict: "object",
-    list: "array",
-}
 # Destination country -> (city, UTC offset in minutes).
 _DEST = {
     "US": ("New York", -240),
@@ -343,38 +334,6 @@ def served(client: TestClient) -> list[dict[str, Any]]:
     return trackings
 
 
-def _paths(value: Any, path: str, out: dict[str, set[str]]) -> None:
-    out[path].add(_JSON_TYPES[type(value)])
-    if isinstance(value, dict):
-        for key, item in value.items():
-            _paths(item, f"{path}.{key}" if path else key, out)
-    elif isinstance(value, list):
-        for item in value:
-            _paths(item, f"{path}[]", out)
-
-
-def _assert_superset(example: Any, served: list[Any]) -> None:
-    """Every (path, non-null JSON type) of ``example`` appears among ``served`` values, and no
-    path the example types shows another non-null type."""
-    expected: dict[str, set[str]] = defaultdict(set)
-    _paths(example, "", expected)
-    got: dict[str, set[str]] = defaultdict(set)
-    for value in served:
-        _paths(value, "", got)
-    missing = sorted(p for p in expected if p not in got)
-    assert not missing, f"paths never served: {missing}"
-    untyped = sorted(
-        (p, t) for p, types in expected.items() for t in types - {"null"} if t not in got[p]
-    )
-    assert not untyped, f"types never served: {untyped}"
-    retyped = sorted(
-        (p, got[p] - expected[p] - {"null"})
-        for p in expected
-        if expected[p] - {"null"} and got[p] - expected[p] - {"null"}
-    )
-    assert not retyped, f"retyped paths: {retyped}"
-
-
 @pytest.fixture(scope="module")
 def aftership_fixtures(fixtures_dir: Path) -> Path:
     folder = fixtures_dir / "api" / "aftership"
@@ -390,8 +349,8 @@ def test_list_and_single_bodies_are_supersets_of_the_examples(
     aftership_fixtures: Path, client: TestClient, served: list[dict[str, Any]]
 ) -> None:
     _, bodies = _walk(client, limit=40)
-    _assert_superset(
-        json.loads((aftership_fixtures / "GetTrackingsResult.json").read_text()), bodies
+    assert_conformant(
+        [json.loads((aftership_fixtures / "GetTrackingsResult.json").read_text())], bodies
     )
     singles = []
     for tracking in served:
@@ -400,7 +359,7 @@ def test_list_and_single_bodies_are_supersets_of_the_examples(
         assert response.json()["data"]["tracking"] == tracking
         singles.append(response.json())
     example = json.loads((aftership_fixtures / "GetTrackingResult.json").read_text())
-    _assert_superset(example, singles)
+    assert_conformant([example], singles)
 
 
 def test_checkpoints_carry_local_offsets_and_aftership_vocabulary(
@@ -628,13 +587,13 @@ def test_generated_world_is_served_once_and_conformantly(
     settled = shipments.filter(pl.col("shipped_at") <= state.now - timedelta(minutes=20))
     assert set(settled["tracking_number"]) <= set(numbers) <= set(shipments["tracking_number"])
     example = json.loads((aftership_fixtures / "GetTrackingsResult.json").read_text())
-    _assert_superset(example, bodies)
+    assert_conformant([example], bodies)
     for tracking in trackings[:: max(1, len(trackings) // 150)]:
         single = client.get(f"{BASE}/{tracking['id']}", headers=HEADERS).json()
         assert single["data"]["tracking"] == tracking
     example = json.loads((aftership_fixtures / "GetTrackingResult.json").read_text())
     wrapped = [{"meta": {"code": 200}, "data": {"tracking": t}} for t in trackings]
-    _assert_superset(example, wrapped)
+    assert_conformant([example], wrapped)
 
 
 def test_a_world_without_tracking_events_answers_503(ledger: dict[str, pl.DataFrame]) -> None:

@@ -31,6 +31,7 @@ with warnings.catch_warnings():
 from ingestion.sandbox import api_amazon
 from ingestion.sandbox.context import SandboxConfig, SandboxContext
 from ingestion.sandbox.money import format_minor
+from tests.conformance import assert_conformant
 
 TOKEN = api_amazon.SANDBOX_ACCESS_TOKEN
 HEADERS = {"x-amz-access-token": TOKEN}
@@ -43,15 +44,6 @@ MARKETPLACES = {
     "amazon_jp": ("A1VC38T7YXB528", "JP", "JPY", "249"),
 }
 ALL_MARKETPLACES = ",".join(m[0] for m in MARKETPLACES.values())
-_JSON_TYPES = {
-    type(None): "null",
-    bool: "bool",
-    int: "int",
-    float: "float",
-    str: "str",
-    dict: "object",
-    list: "array",
-}
 _UTC = pl.Datetime("us", "UTC")
 
 
@@ -422,38 +414,6 @@ def served(client: TestClient) -> list[dict[str, Any]]:
 # --- conformance -----------------------------------------------------------------------------
 
 
-def _paths(value: Any, path: str, out: dict[str, set[str]]) -> None:
-    out[path].add(_JSON_TYPES[type(value)])
-    if isinstance(value, dict):
-        for key, item in value.items():
-            _paths(item, f"{path}.{key}" if path else key, out)
-    elif isinstance(value, list):
-        for item in value:
-            _paths(item, f"{path}[]", out)
-
-
-def _assert_superset(example: Any, served: list[Any]) -> None:
-    """Every (path, non-null JSON type) of ``example`` appears among ``served`` values, and no
-    path the example types shows another non-null type."""
-    expected: dict[str, set[str]] = defaultdict(set)
-    _paths(example, "", expected)
-    got: dict[str, set[str]] = defaultdict(set)
-    for value in served:
-        _paths(value, "", got)
-    missing = sorted(p for p in expected if p not in got)
-    assert not missing, f"paths never served: {missing}"
-    untyped = sorted(
-        (p, t) for p, types in expected.items() for t in types - {"null"} if t not in got[p]
-    )
-    assert not untyped, f"types never served: {untyped}"
-    retyped = sorted(
-        (p, got[p] - expected[p] - {"null"})
-        for p in expected
-        if expected[p] - {"null"} and got[p] - expected[p] - {"null"}
-    )
-    assert not retyped, f"retyped paths: {retyped}"
-
-
 @pytest.fixture(scope="module")
 def amazon_fixtures(fixtures_dir: Path) -> Path:
     folder = fixtures_dir / "api" / "amazon_sp_api"
@@ -476,7 +436,7 @@ def test_get_orders_pages_are_a_superset_of_the_example(
         MaxResultsPerPage=50,
     )
     assert len(bodies) > 1
-    _assert_superset(_example(amazon_fixtures, "getOrders.example0.json"), bodies)
+    assert_conformant([_example(amazon_fixtures, "getOrders.example0.json")], bodies)
 
 
 def _items_walk(client: TestClient, oid: str) -> list[dict[str, Any]]:
@@ -529,7 +489,7 @@ def test_single_order_operations_are_supersets_of_their_examples(
         assert [i for p in pages for i in p["payload"]["OrderItems"]] == whole[oid]
         bodies["getOrderItems"] += pages
     for name, served_bodies in bodies.items():
-        _assert_superset(_example(amazon_fixtures, f"{name}.example0.json"), served_bodies)
+        assert_conformant([_example(amazon_fixtures, f"{name}.example0.json")], served_bodies)
 
 
 def test_orders_follow_amazons_formats(served: list[dict[str, Any]]) -> None:
@@ -910,9 +870,9 @@ def test_generated_world_is_served_once_consistently_and_conformantly(
     )
     ids = [o["AmazonOrderId"] for o in orders]
     assert len(ids) == len(set(ids)) and set(ids) == set(ledger["external_order_id"])
-    _assert_superset(_example(amazon_fixtures, "getOrders.example0.json"), bodies)
-    _assert_superset(
-        _example(amazon_fixtures, "getOrder.example0.json"), [{"payload": o} for o in orders]
+    assert_conformant([_example(amazon_fixtures, "getOrders.example0.json")], bodies)
+    assert_conformant(
+        [_example(amazon_fixtures, "getOrder.example0.json")], [{"payload": o} for o in orders]
     )
     rows = {r["external_order_id"]: r for r in ledger.iter_rows(named=True)}
     for order in orders[:: max(1, len(orders) // 150)]:

@@ -15,10 +15,10 @@ import pytest
 from ingestion.sandbox import SandboxState, api_paypal
 from ingestion.sandbox.money import format_minor
 from ingestion.sandbox.world import DEFAULT_END as END
+from tests.conformance import conformance_gaps
 from tests.sandbox.test_api_stripe import (
     FakeClock,
     TestClient,
-    conformance_gaps,
     fixture,
     fresh_state,
     make_client,

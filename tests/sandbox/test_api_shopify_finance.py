@@ -22,11 +22,11 @@ from starlette.applications import Starlette
 from ingestion.sandbox import SandboxState, api_shopify_finance
 from ingestion.sandbox.context import SandboxConfig, SandboxContext
 from ingestion.sandbox.money import format_minor, minor_units
+from tests.conformance import conformance_gaps
 from tests.sandbox.test_api_stripe import (
     FIXTURES_DIR,
     FakeClock,
     TestClient,
-    conformance_gaps,
     fresh_state,
     make_client,
     payments_world,

@@ -26,18 +26,10 @@ with warnings.catch_warnings():
 
 from ingestion.sandbox import SandboxState, World, api_stripe, generate_world
 from ingestion.sandbox.context import SandboxConfig, SandboxContext
+from tests.conformance import conformance_gaps
 
 FIXTURES_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures"
 AUTH = {"Authorization": f"Bearer {api_stripe.SECRET_KEY}"}
-_JSON_TYPES = {
-    type(None): "null",
-    bool: "bool",
-    int: "int",
-    float: "float",
-    str: "str",
-    dict: "object",
-    list: "array",
-}
 
 
 @functools.cache
@@ -70,44 +62,6 @@ def make_client(routes_of: Any, state: SandboxState, **config: Any) -> TestClien
     """An in-process client over one API family's routes (no server thread, no sockets)."""
     ctx = SandboxContext.create(state, SandboxConfig(**config))
     return TestClient(Starlette(routes=routes_of(ctx)))
-
-
-def json_paths(value: Any, path: str, out: dict[str, set[str]]) -> None:
-    """Every (path, JSON type) in ``value``; list items share the path ``a[]``."""
-    out[path].add(_JSON_TYPES[type(value)])
-    if isinstance(value, dict):
-        for key, item in value.items():
-            json_paths(item, f"{path}.{key}" if path else key, out)
-    elif isinstance(value, list):
-        for item in value:
-            json_paths(item, f"{path}[]", out)
-
-
-def conformance_gaps(
-    fixture_records: list[Any], served: list[Any], exempt: frozenset[str] = frozenset()
-) -> tuple[list[str], list[tuple[str, str]], list[tuple[str, set[str]]]]:
-    """(missing paths, missing non-null types, retyped paths) of ``served`` against the
-    official examples."""
-    expected: dict[str, set[str]] = defaultdict(set)
-    for record in fixture_records:
-        json_paths(record, "", expected)
-    got: dict[str, set[str]] = defaultdict(set)
-    for record in served:
-        json_paths(record, "", got)
-    wanted = {p: t for p, t in expected.items() if not any(p.startswith(e) for e in exempt)}
-    missing = sorted(p for p in wanted if p not in got)
-    missing_types = sorted(
-        (p, t)
-        for p, types in wanted.items()
-        for t in types - {"null"}
-        if p in got and t not in got[p]
-    )
-    retyped = sorted(
-        (p, got[p] - wanted[p] - {"null"})
-        for p in wanted
-        if wanted[p] - {"null"} and got[p] - wanted[p] - {"null"}
-    )
-    return missing, missing_types, retyped
 
 
 def fixture(*parts: str) -> Any:

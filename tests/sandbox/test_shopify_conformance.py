@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -16,26 +15,7 @@ import pytest
 
 from ingestion.sandbox import SandboxState
 from ingestion.sandbox.money import format_minor
-
-_JSON_TYPES = {
-    type(None): "null",
-    bool: "bool",
-    int: "int",
-    float: "float",
-    str: "str",
-    dict: "object",
-    list: "array",
-}
-
-
-def _paths(value: Any, path: str, out: dict[str, set[str]]) -> None:
-    out[path].add(_JSON_TYPES[type(value)])
-    if isinstance(value, dict):
-        for key, item in value.items():
-            _paths(item, f"{path}.{key}" if path else key, out)
-    elif isinstance(value, list):
-        for item in value:
-            _paths(item, f"{path}[]", out)
+from tests.conformance import assert_conformant
 
 
 def _fixture_orders(fixtures_dir: Path) -> list[dict[str, Any]]:
@@ -61,25 +41,7 @@ def served(
 def test_every_fixture_path_and_type_is_served(
     fixtures_dir: Path, served: list[dict[str, Any]]
 ) -> None:
-    expected: dict[str, set[str]] = defaultdict(set)
-    for order in _fixture_orders(fixtures_dir):
-        _paths(order, "", expected)
-    got: dict[str, set[str]] = defaultdict(set)
-    for order in served:
-        _paths(order, "", got)
-    missing_paths = sorted(p for p in expected if p not in got)
-    assert not missing_paths, missing_paths
-    missing_types = sorted(
-        (p, t) for p, types in expected.items() for t in types - {"null"} if t not in got[p]
-    )
-    assert not missing_types, missing_types
-    # Never retype: a path the examples type must not show another non-null type here.
-    retyped = sorted(
-        (p, got[p] - expected[p])
-        for p in expected
-        if expected[p] - {"null"} and got[p] - expected[p] - {"null"}
-    )
-    assert not retyped, retyped
+    assert_conformant(_fixture_orders(fixtures_dir), served)
 
 
 def test_ids_above_2_53_survive_only_an_exact_integer_parser(
