@@ -8,9 +8,8 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from ingestion.amazon import settings
-from ingestion.common.http import ApiClient, RequestStats
+from ingestion.common.http import ApiClient, RequestStats, load_json
 from ingestion.common.rate_limit import TokenBucket
-from ingestion.shopify.client import load_json
 
 
 def make_client(

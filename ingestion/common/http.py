@@ -19,6 +19,7 @@ Headers are never logged: they carry credentials.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import time
@@ -27,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import orjson
 from tenacity import (
     Retrying,
     retry_if_exception_type,
@@ -191,3 +193,12 @@ def _retry_after_seconds(response: httpx.Response, default: float) -> float:
         return max(0.0, float(value)) if value is not None else default
     except ValueError:
         return default
+
+
+def load_json(content: bytes) -> Any:
+    """orjson for speed; it refuses integers beyond 64 bits, where the standard library keeps
+    them exact, so fall back rather than fail."""
+    try:
+        return orjson.loads(content)
+    except orjson.JSONDecodeError:
+        return json.loads(content)

@@ -21,11 +21,10 @@ from typing import Any
 import httpx
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
-from ingestion.common.http import ApiClient, ApiError, RequestStats
+from ingestion.common.http import ApiClient, ApiError, RequestStats, load_json
 from ingestion.common.parsing import BadValue, utc_timestamp
 from ingestion.common.rate_limit import TokenBucket
 from ingestion.paypal import settings
-from ingestion.shopify.client import load_json
 
 log = logging.getLogger(__name__)
 

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
-import orjson
-
-from ingestion.common.http import ApiClient, ApiError
+from ingestion.common.http import ApiClient, ApiError, load_json
 from ingestion.common.rate_limit import TokenBucket
 from ingestion.shopify import settings
 
@@ -106,12 +103,3 @@ def iter_payout_pages(
         {"limit": page_size, "date_min": date_min},
         "payouts",
     )
-
-
-def load_json(content: bytes) -> Any:
-    """orjson for speed; it refuses integers beyond 64 bits, where the standard library keeps
-    them exact, so fall back rather than fail."""
-    try:
-        return orjson.loads(content)
-    except orjson.JSONDecodeError:
-        return json.loads(content)

@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from ingestion.common.http import ApiClient
+from ingestion.common.http import ApiClient, load_json
 from ingestion.common.rate_limit import TokenBucket
-from ingestion.shopify.client import load_json
 from ingestion.stripe import settings
 
 

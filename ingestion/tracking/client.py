@@ -6,9 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from ingestion.common.http import ApiClient, ApiError, RequestStats
+from ingestion.common.http import ApiClient, ApiError, RequestStats, load_json
 from ingestion.common.rate_limit import TokenBucket
-from ingestion.shopify.client import load_json
 from ingestion.tracking import settings
 
 

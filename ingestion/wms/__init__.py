@@ -14,11 +14,10 @@ from typing import Any
 
 import dlt
 
-from ingestion.common.http import ApiClient, RequestStats
+from ingestion.common.http import ApiClient, RequestStats, load_json
 from ingestion.common.parsing import utc_timestamp
 from ingestion.common.quarantine import QUARANTINE_HINTS, QUARANTINE_TABLE
 from ingestion.common.rate_limit import TokenBucket
-from ingestion.shopify.client import load_json
 from ingestion.wms import settings
 from ingestion.wms.parsers import (
     INVENTORY_LEVELS_SCHEMA,
