@@ -29,19 +29,45 @@ def sandbox_serve(
     world: str = typer.Option(
         None, help="Serve the ledger written by `tradelane sandbox generate` (else generate one)."
     ),
-    faults: str = typer.Option("none", help="Fault profile: none, realistic or harsh."),
+    faults: str = typer.Option(
+        None,
+        help="Fault profile: none, realistic or harsh (default: the one the --world ledger "
+        "was generated with, else none).",
+    ),
 ) -> None:
     """Run the sandbox API in the foreground (Ctrl-C stops it)."""
     from ingestion.sandbox.server import serve
 
+    if world is not None:
+        faults = _world_faults(Path(world), faults)
     serve(
         host=settings.SANDBOX_HOST,
         port=port,
         seed=seed,
         n_orders=orders,
         world_dir=None if world is None else Path(world),
-        faults=faults,
+        faults=faults or "none",
     )
+
+
+def _world_faults(world: Path, asked: str | None) -> str:
+    """The profile to serve a generated world with: the one its ledger lists malformed records
+    for. Another one would serve records corrupted that the ledger does not list (and list
+    some served clean), so reconciling against it could never come out even."""
+    from ingestion.sandbox.ledger import read_manifest
+
+    try:
+        generated = read_manifest(world)["parameters"].get("faults", "none")
+    except FileNotFoundError:
+        console.print(f"[red]{world} holds no ledger (run `tradelane sandbox generate`).[/red]")
+        raise typer.Exit(code=2) from None
+    if asked is not None and asked != generated:
+        console.print(
+            f"[red]{world} was generated with --faults {generated}; serve it with that profile "
+            f"or generate it again with --faults {asked}.[/red]"
+        )
+        raise typer.Exit(code=2)
+    return generated
 
 
 @sandbox_app.command("generate")
@@ -51,19 +77,31 @@ def sandbox_generate(
     orders: int = typer.Option(2000, help="Orders placed in the history window."),
     days: int = typer.Option(90, help="Days of history before the clock's start."),
     future_days: int = typer.Option(30, help="Days after the clock's start the ledger covers."),
+    faults: str = typer.Option(
+        "none",
+        help="Fault profile the world will be served with (none, realistic, harsh): the "
+        "ledger's malformed_records lists every record it serves corrupted.",
+    ),
 ) -> None:
     """Generate a world and write its ground-truth ledger."""
     import time
 
+    from ingestion.sandbox.fault_data import with_malformed_records
+    from ingestion.sandbox.faults import get_profile
     from ingestion.sandbox.ledger import write_ledger
     from ingestion.sandbox.world import generate_world
 
+    try:
+        profile = get_profile(faults)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--faults") from None
     started = time.perf_counter()
     world = generate_world(seed=seed, n_orders=orders, days=days, future_days=future_days)
+    world = with_malformed_records(world, profile)
     generated = time.perf_counter() - started
     manifest = write_ledger(world, out)
     written = time.perf_counter() - started - generated
-    table = Table(title=f"Sandbox ledger in {out} (seed {seed})")
+    table = Table(title=f"Sandbox ledger in {out} (seed {seed}, faults {profile.name})")
     table.add_column("table")
     table.add_column("rows", justify="right")
     for name, count in manifest["counts"].items():

@@ -19,12 +19,15 @@ import logging
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import polars as pl
 
 from ingestion.sandbox.faults import FaultProfile, FaultRun, draw
+
+if TYPE_CHECKING:
+    from ingestion.sandbox.world import World
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +46,8 @@ MALFORMED_KINDS = (
     "wrong_type",
 )
 LEDGER_SCHEMA = {"api": pl.String, "entity": pl.String, "record_id": pl.String, "kind": pl.String}
+# Every id an entity can ever serve, from the world up to its horizon (see ``SERVED_IDS``).
+IdExtractor = Callable[["World"], Iterable[Any]]
 
 
 @dataclass(frozen=True)
@@ -175,6 +180,156 @@ SHAPES: dict[tuple[str, str], RecordShape] = {
     ),
 }
 _ID_ONLY = RecordShape()
+
+
+def _where(table: str, column: str, condition: pl.Expr) -> IdExtractor:
+    """Ids from one ledger column, for the rows ``condition`` keeps."""
+    return lambda world: getattr(world, table).filter(condition)[column]
+
+
+def _amazon_item_ids(world: World) -> pl.Series:
+    amazon = world.orders.filter(pl.col("channel_id").str.starts_with("amazon"))["order_id"]
+    lines = world.order_lines.filter(pl.col("order_id").is_in(amazon.implode()))
+    # amazon_render.order_item_id, vectorized: the line id's last 14 digits, zero-padded.
+    return (lines["line_id"] % 10**14).cast(pl.String).str.zfill(14)
+
+
+def _shopify_finance_time_ordered(kind: str) -> IdExtractor:
+    """Ids of Shopify Payments lists, made by ``shopify_finance_objects`` from the ledger rows
+    and their creation second (stable as the clock moves)."""
+
+    def extract(world: World) -> pl.Series:
+        from ingestion.sandbox import shopify_finance_objects as sfo
+
+        if kind == "payouts":
+            rows = world.payouts.filter(pl.col("provider") == "stripe")
+            return sfo.payout_ids(rows["payout_id"], rows["created_at"])
+        if kind == "disputes":
+            shopify = sfo.shopify_orders(world.orders)["order_id"].implode()
+            rows = world.disputes.filter(
+                pl.col("dispute_id").str.starts_with("dp_") & pl.col("order_id").is_in(shopify)
+            )
+            return sfo.dispute_ids(rows["dispute_id"], rows["created_at"])
+        rows = world.balance_transactions.filter(pl.col("provider") == "stripe")
+        return sfo.balance_transaction_ids(rows["balance_transaction_id"], rows["created_at"])
+
+    return extract
+
+
+def _shopify_per_order(world: World) -> dict[str, list[int]]:
+    """Ids of the per-order Shopify lists (transactions, refunds, fulfillments and their
+    events), rendered by the renderers themselves with the clock at the horizon: these ids are
+    derived inside the renderers (captures, voids, refund transactions), so rendering is the
+    one way to get exactly what is served. A loop per Shopify order, which only runs for a
+    profile with malformed records."""
+    from ingestion.sandbox import shopify_finance_objects as sfo
+    from ingestion.sandbox.state import SandboxState
+    from ingestion.sandbox.stripe_ledger import LedgerView
+
+    state = SandboxState(world, now=world.horizon)
+    view = LedgerView(state)
+    out: dict[str, list[int]] = {k: [] for k in _PER_ORDER}
+    for order_id in sfo.shopify_orders(world.orders)["order_id"]:
+        bundle = sfo.load_order(view, order_id)
+        if bundle is None:
+            continue
+        out["transactions"] += [t["id"] for t in sfo.render_transactions(bundle)]
+        out["refunds"] += [r["id"] for r in sfo.render_refunds(bundle)]
+        out["fulfillments"] += [f["id"] for f in sfo.render_fulfillments(bundle, state.now)]
+        for shipment in bundle.shipments:
+            events = view.dicts("tracking_events", "tracking_number", [shipment["tracking_number"]])
+            out["fulfillment_events"] += [
+                e["id"] for e in sfo.render_fulfillment_events(bundle, shipment, events)
+            ]
+    return out
+
+
+_PER_ORDER = ("transactions", "refunds", "fulfillments", "fulfillment_events")
+
+# (api, entity) -> every id it serves, as ``page_faults``' ``id_field`` holds it in the served
+# records. Kept next to ``SHAPES``: an entity that is faulted must be listed here too, or the
+# ledger would not list its malformed records (a test checks both against a live server).
+SERVED_IDS: dict[tuple[str, str], IdExtractor] = {
+    ("shopify", "orders"): _where("orders", "order_id", pl.col("channel_id") == "shopify"),
+    ("amazon", "orders"): _where(
+        "orders", "external_order_id", pl.col("channel_id").str.starts_with("amazon")
+    ),
+    ("amazon", "order_items"): _amazon_item_ids,
+    ("stripe", "charges"): _where("payments", "payment_id", pl.col("provider") == "stripe"),
+    ("stripe", "refunds"): _where(
+        "payment_refunds", "payment_refund_id", pl.col("payment_refund_id").str.starts_with("re_")
+    ),
+    ("stripe", "disputes"): _where(
+        "disputes", "dispute_id", pl.col("dispute_id").str.starts_with("dp_")
+    ),
+    ("stripe", "payouts"): _where("payouts", "payout_id", pl.col("provider") == "stripe"),
+    ("stripe", "balance_transactions"): _where(
+        "balance_transactions", "balance_transaction_id", pl.col("provider") == "stripe"
+    ),
+    # PayPal lists payments, their refunds and withdrawals (``api_paypal.transaction_rows``).
+    ("paypal", "transactions"): lambda world: pl.concat(
+        [
+            world.payments.filter(pl.col("provider") == "paypal")["payment_id"],
+            world.payment_refunds.join(
+                world.payments.filter(pl.col("provider") == "paypal"), on="payment_id", how="semi"
+            )["payment_refund_id"],
+            world.payouts.filter(pl.col("provider") == "paypal")["payout_id"],
+        ]
+    ),
+    ("aftership", "trackings"): _where("shipments", "tracking_number", pl.lit(True)),
+    ("wms", "items"): _where("products", "sku", pl.lit(True)),
+    ("wms", "inventory"): lambda world: zip(
+        world.inventory["warehouse_code"], world.inventory["sku"], strict=True
+    ),
+    ("shopify_finance", "payouts"): _shopify_finance_time_ordered("payouts"),
+    ("shopify_finance", "disputes"): _shopify_finance_time_ordered("disputes"),
+    ("shopify_finance", "balance_transactions"): _shopify_finance_time_ordered(
+        "balance_transactions"
+    ),
+}
+
+
+def world_malformed_records(world: World, profile: FaultProfile) -> pl.DataFrame:
+    """The ledger's ``malformed_records`` for ``world`` served under ``profile``: every record
+    of every faulted entity that is served corrupted, sorted by (api, entity, record_id).
+    Empty (and free) for a profile without malformed records."""
+    if profile.malformed_share <= 0:
+        return pl.DataFrame(schema=LEDGER_SCHEMA)
+    # Renderers register their shapes at import: a kind drawn before that would differ.
+    from ingestion.sandbox import api_shopify_finance  # noqa: F401
+
+    frames = [
+        malformed_records(profile, world.seed, api, entity, extract(world))
+        for (api, entity), extract in SERVED_IDS.items()
+    ]
+    per_order = _shopify_per_order(world)
+    frames += [
+        malformed_records(profile, world.seed, "shopify_finance", entity, per_order[entity])
+        for entity in _PER_ORDER
+    ]
+    return pl.concat(frames).sort("api", "entity", "record_id")
+
+
+def with_malformed_records(world: World, profile: FaultProfile) -> World:
+    """``world`` with its ``malformed_records`` listing what ``profile`` corrupts, and the
+    profile recorded in its parameters (and so in the ledger's manifest). Returns ``world``
+    itself when it already lists that profile's records."""
+    import dataclasses
+
+    recorded = (world.parameters.get("faults", "none"), world.parameters.get("malformed_share", 0))
+    if recorded == (profile.name, profile.malformed_share):
+        return world
+    return dataclasses.replace(
+        world,
+        malformed_records=world_malformed_records(world, profile),
+        parameters={
+            **world.parameters,
+            "faults": profile.name,
+            "malformed_share": profile.malformed_share,
+        },
+    )
+
+
 _warned: set[tuple[str, str]] = set()
 
 

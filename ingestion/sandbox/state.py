@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 import polars as pl
 
 from ingestion.sandbox.asof import AsOf
+from ingestion.sandbox.fault_data import with_malformed_records
 from ingestion.sandbox.faults import PROFILES, FaultProfile
 from ingestion.sandbox.world import DEFAULT_END, World, generate_world
 
@@ -42,16 +43,19 @@ class SandboxState:
     a test (or ``POST /_sandbox/clock/advance``) moves the clock.
 
     ``faults`` is the run's fault profile; this class applies its data fault
-    ``late_update_share`` (see ``table_as_of``), the HTTP faults belong to the server."""
+    ``late_update_share`` (see ``table_as_of``) and makes the world's ``malformed_records``
+    list the records it corrupts; the HTTP faults belong to the server."""
 
     def __init__(
         self, world: World, now: datetime | None = None, faults: FaultProfile | None = None
     ) -> None:
+        self.faults = faults if faults is not None else PROFILES["none"]
+        # The ledger must list exactly what this run serves corrupted (reconcile reads it).
+        world = with_malformed_records(world, self.faults)
         self.world = world
         if now is not None and now < world.end:
             # Inventory is derived forward from the ledger's snapshot at ``end``.
             raise ValueError("the clock starts at the world's end or later")
-        self.faults = faults if faults is not None else PROFILES["none"]
         self._now = world.end if now is None else now
         self._lock = threading.RLock()
         self._asof = AsOf(world, self.faults)

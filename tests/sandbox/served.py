@@ -1,0 +1,165 @@
+"""Every record a running sandbox serves, list by list, fetched the way the connectors fetch
+them (their own clients and page walkers), keyed by the (api, entity) names of
+``fault_data.SHAPES``. Used to check the ledger's ``malformed_records`` against what is really
+served."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from ingestion.amazon import client as amazon
+from ingestion.amazon import settings as amazon_settings
+from ingestion.common.http import ApiClient, load_json
+from ingestion.common.rate_limit import TokenBucket
+from ingestion.paypal import settings as paypal_settings
+from ingestion.paypal.client import PayPalClient, SearchPage, iter_search
+from ingestion.shopify import client as shopify
+from ingestion.shopify import settings as shopify_settings
+from ingestion.stripe import client as stripe
+from ingestion.stripe import settings as stripe_settings
+from ingestion.tracking import client as tracking
+from ingestion.tracking import settings as tracking_settings
+from ingestion.wms import settings as wms_settings
+
+Records = dict[tuple[str, str], list[dict[str, Any]]]
+FAST = {"requests_per_second": 500.0, "burst": 500.0}
+# (api, entity) -> where its primary key sits in a served record (as ``page_faults`` is told).
+ID_FIELDS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("shopify", "orders"): ("id",),
+    ("amazon", "orders"): ("AmazonOrderId",),
+    ("amazon", "order_items"): ("OrderItemId",),
+    **{("stripe", entity): ("id",) for entity in stripe_settings.OBJECTS},
+    ("paypal", "transactions"): ("transaction_info.transaction_id",),
+    ("aftership", "trackings"): ("tracking_number",),
+    ("wms", "items"): ("sku",),
+    ("wms", "inventory"): ("warehouse_code", "sku"),
+    **{
+        ("shopify_finance", entity): ("id",)
+        for entity in (
+            "transactions",
+            "refunds",
+            "fulfillments",
+            "fulfillment_events",
+            "payouts",
+            "disputes",
+            "balance_transactions",
+        )
+    },
+}
+
+
+def record_id(record: Any, fields: tuple[str, ...]) -> str | None:
+    """The record's id as the ledger writes it (composite keys joined by ``:``), or None when
+    the record does not carry a usable one."""
+    values = []
+    for path in fields:
+        node = record
+        for step in path.split("."):
+            node = node.get(step) if isinstance(node, dict) else None
+        if node is None or isinstance(node, dict | list | float):
+            return None
+        values.append(str(node))
+    return ":".join(values)
+
+
+def fetch_everything(url: str, since: datetime, parents: Records | None = None) -> Records:
+    """Every record of every faulted list, in the order served (duplicates included).
+
+    Per-order lists (Shopify finance, Amazon order items) are asked for the orders in
+    ``parents`` (another walk's result: a malformed order may have lost its id on this
+    server's pages), else for the orders this walk saw."""
+    out: Records = {key: [] for key in ID_FIELDS}
+    _shopify(url, out, (parents or out))
+    _amazon(url, out, (parents or out))
+    with stripe.make_client(url, stripe_settings.SANDBOX_API_KEY, 500.0, 500.0) as api:
+        for entity in stripe_settings.OBJECTS:
+            out[("stripe", entity)] = _flat(stripe.iter_list_pages(api, f"/v1/{entity}", None))
+    with PayPalClient(
+        url, paypal_settings.SANDBOX_CLIENT_ID, paypal_settings.SANDBOX_CLIENT_SECRET, **FAST
+    ) as api:
+        pages = (p.details for p in iter_search(api, since) if isinstance(p, SearchPage))
+        out[("paypal", "transactions")] = _flat(pages)
+    with tracking.make_client(
+        url + tracking_settings.API_PATH, tracking_settings.SANDBOX_API_KEY, **FAST
+    ) as api:
+        walk = tracking.iter_tracking_pages(api, "2000-01-01T00:00:00Z")
+        out[("aftership", "trackings")] = _flat(page for page, _ in walk)
+    _wms(url, out)
+    return out
+
+
+def _flat(pages: Iterable[list[Any] | None]) -> list[dict[str, Any]]:
+    return [record for page in pages for record in (page or [])]
+
+
+def _shopify(url: str, out: Records, parents: Records) -> None:
+    prefix = f"/admin/api/{shopify_settings.API_VERSION}"
+    with shopify.make_client(url, shopify_settings.SANDBOX_ACCESS_TOKEN, **FAST) as api:
+        orders = _flat(shopify.iter_order_pages(api, "2000-01-01T00:00:00Z", 250))
+        out[("shopify", "orders")] = orders
+        served = parents[("shopify", "orders")]
+        for order_id in sorted({o["id"] for o in served if isinstance(o.get("id"), int)}):
+            finance = shopify.fetch_order_finance(api, order_id) or {}
+            for entity in ("transactions", "refunds", "fulfillments"):
+                out[("shopify_finance", entity)] += finance.get(entity, [])
+        for order_id, fulfillment_id in sorted(
+            {
+                (f["order_id"], f["id"])
+                for f in parents[("shopify_finance", "fulfillments")]
+                if isinstance(f.get("id"), int) and isinstance(f.get("order_id"), int)
+            }
+        ):
+            path = f"{prefix}/orders/{order_id}/fulfillments/{fulfillment_id}/events.json"
+            out[("shopify_finance", "fulfillment_events")] += _flat(
+                shopify.iter_linked_pages(api, path, None, "fulfillment_events")
+            )
+        lists = {
+            "payouts": ("payouts.json", "payouts", {"date_min": "2000-01-01"}),
+            "disputes": ("disputes.json", "disputes", {}),
+            "balance_transactions": ("balance/transactions.json", "transactions", {}),
+        }
+        for entity, (path, key, params) in lists.items():
+            out[("shopify_finance", entity)] = _flat(
+                shopify.iter_linked_pages(
+                    api, f"{prefix}/shopify_payments/{path}", {"limit": 250, **params}, key
+                )
+            )
+
+
+def _amazon(url: str, out: Records, parents: Records) -> None:
+    token = amazon_settings.SANDBOX_ACCESS_TOKEN
+    with amazon.make_client(url, token, "getOrders", 500.0, 500.0) as api:
+        orders = _flat(
+            amazon.iter_order_pages(
+                api, amazon_settings.DEFAULT_MARKETPLACE_IDS, "2000-01-01T00:00:00Z"
+            )
+        )
+    out[("amazon", "orders")] = orders
+    with amazon.make_client(url, token, "getOrderItems", 500.0, 500.0) as api:
+        served = parents[("amazon", "orders")]
+        for order_id in sorted({o.get("AmazonOrderId") for o in served} - {None}):
+            out[("amazon", "order_items")] += _flat(amazon.iter_order_items(api, order_id))
+
+
+def _wms(url: str, out: Records) -> None:
+    api = ApiClient(
+        api="wms",
+        base_url=url,
+        headers={"Authorization": f"Bearer {wms_settings.SANDBOX_API_TOKEN}"},
+        bucket=TokenBucket(rate_per_s=500.0, capacity=500.0),
+    )
+    with api:
+        for entity, path, key in (
+            ("items", "/wms/v1/items", "items"),
+            ("inventory", "/wms/v1/inventory", "inventory_levels"),
+        ):
+            cursor = None
+            while True:
+                params = {"limit": 100, **({"cursor": cursor} if cursor else {})}
+                body = load_json(api.get(path, params=params).content)
+                out[("wms", entity)] += body[key]
+                cursor = body.get("next_cursor")
+                if not cursor:
+                    break
