@@ -104,7 +104,9 @@ def rate_limited_response(family: str, retry_after_s: float) -> Response:
             "resume uninterrupted service."
         }
     elif family == "amazon":
-        headers["x-amzn-RateLimit-Limit"] = "0.0167"
+        # No x-amzn-RateLimit-Limit: this 429 is decided before routing and cannot know the
+        # operation's rate; announcing getOrders' 0.0167/s on every path made a client that
+        # adopts the header (as SP-API clients should) pace getOrderItems at one a minute.
         body = {
             "errors": [
                 {
