@@ -1,4 +1,4 @@
-"""The ``tradelane`` command line: sandbox, run, status."""
+"""The ``tradelane`` command line: sandbox, run, status, reconcile."""
 
 from __future__ import annotations
 
@@ -123,6 +123,55 @@ def sandbox_advance(
     response = httpx.post(f"{base}/_sandbox/clock/advance", params={"days": days}, timeout=30)
     response.raise_for_status()
     console.print(f"Sandbox clock is now {response.json()['now']}")
+
+
+@app.command("reconcile")
+def reconcile(
+    world: str = typer.Option(
+        None, help="Compare with the ledger written by `tradelane sandbox generate` in DIR."
+    ),
+    as_of: str = typer.Option(
+        None,
+        help="With --world: the sandbox clock the load ran at (ISO 8601; default: the "
+        "world's end, where a fresh sandbox starts).",
+    ),
+    url: str = typer.Option(
+        None,
+        help="Else the running sandbox's ledger as of its clock (default: TRADELANE_SANDBOX_URL).",
+    ),
+    layer: str = typer.Option("raw", help="What to compare with the ledger: raw (tables)."),
+    warehouse: str = typer.Option(None, help="DuckDB file (default: TRADELANE_WAREHOUSE)."),
+) -> None:
+    """Compare the warehouse with the sandbox's ground truth, per source and entity: what is
+    missing, duplicated or different (money to the cent with its currency, UTC timestamps,
+    exact ids), and whether every record served malformed sits in quarantine. Exits 1 on any
+    mismatch."""
+    from datetime import datetime
+
+    from tradelane.reconcile import LAYERS, Ledger, LedgerUnavailable
+    from tradelane.reconcile import reconcile as compare
+    from tradelane.reconcile.report import print_report
+
+    if layer not in LAYERS:
+        raise typer.BadParameter(f"choose one of {sorted(LAYERS)}", param_hint="--layer")
+    path = Path(warehouse) if warehouse else settings.warehouse_path()
+    if not path.exists():
+        console.print(f"[red]No warehouse at {path}: load something first (tradelane run).[/red]")
+        raise typer.Exit(code=2)
+    try:
+        if world is not None:
+            moment = None if as_of is None else datetime.fromisoformat(as_of)
+            if moment is not None and moment.tzinfo is None:
+                raise typer.BadParameter("give a UTC offset (2026-11-01T00:00:00Z)", "--as-of")
+            ledger = Ledger.from_world(world, moment)
+        else:
+            ledger = Ledger.from_sandbox(url or settings.sandbox_url())
+    except (LedgerUnavailable, FileNotFoundError, ValueError) as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(code=2) from None
+    results = compare(path, ledger, LAYERS[layer])
+    print_report(results, ledger.description, console)
+    raise typer.Exit(code=0 if all(r.ok for r in results) else 1)
 
 
 @app.command("run")

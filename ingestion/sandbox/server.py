@@ -37,6 +37,7 @@ from ingestion.sandbox import (
     api_aftership,
     api_amazon,
     api_ecb,
+    api_ledger,
     api_paypal,
     api_shopify_finance,
     api_stripe,
@@ -510,6 +511,7 @@ def create_app(state: SandboxState, config: SandboxConfig | None = None) -> Star
     # Each further API family lives in its own module and contributes its routes here.
     for family in (api_amazon, api_aftership, api_stripe, api_paypal, api_shopify_finance, api_ecb):
         routes += family.routes(ctx)
+    routes += api_ledger.routes(ctx)  # the ground truth as of the clock, for reconcile
     app = Starlette(routes=routes, middleware=[Middleware(FaultMiddleware, run=faults)])
     app.state.sandbox = state
     return app

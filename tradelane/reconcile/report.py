@@ -1,0 +1,94 @@
+"""Print what reconcile found: one summary row per source and entity, then one line per
+disagreement (a few per kind and entity, with the count of the rest), money as an exact decimal
+with its currency, timestamps in UTC."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from ingestion.common.currencies import iso_minor_units
+from tradelane.reconcile.compare import EntityResult
+
+SHOWN_PER_KIND = 5
+_KINDS = (
+    ("missing", "missing from raw"),
+    ("duplicated", "duplicated in raw"),
+    ("unexpected", "in raw but not in the ledger"),
+    ("loaded_malformed", "served malformed but loaded into raw"),
+    ("not_quarantined", "served malformed but not in quarantine"),
+    ("unlisted_quarantined", "quarantined but not served malformed"),
+)
+
+
+def print_report(results: list[EntityResult], source: str, console: Console) -> None:
+    """The summary table, then every disagreement on a line of its own (never wrapped, so it
+    can be grepped), then the verdict."""
+    table = Table(title=f"Reconcile: raw tables against {source}")
+    for column in ("source", "entity", "ledger", "raw", "quarantined", "withheld", "problems"):
+        table.add_column(column, justify="left" if column in ("source", "entity") else "right")
+    for r in results:
+        quarantined = f"{r.quarantined}/{r.expected_quarantined}"
+        problems = "[green]0[/green]" if r.ok else f"[red]{r.problems}[/red]"
+        table.add_row(
+            r.entity.source,
+            r.entity.table,
+            f"{r.ledger_rows:,}",
+            f"{r.raw_rows:,}",
+            quarantined,
+            f"{r.withheld:,}",
+            problems,
+        )
+    console.print(table)
+    console.print(
+        "quarantined: rows in the source's quarantine / records the ledger lists as served "
+        "malformed; withheld: rows of a quarantined parent, never fetched."
+    )
+    for r in results:
+        for line in problem_lines(r):
+            console.print(line, markup=False, highlight=False, soft_wrap=True)
+    bad = sum(r.problems for r in results)
+    if bad:
+        console.print(f"[red]{bad} mismatches.[/red]")
+    else:
+        console.print("[green]Raw tables match the ledger exactly.[/green]")
+
+
+def problem_lines(result: EntityResult) -> list[str]:
+    """Plain lines naming every kind of disagreement of one entity."""
+    name = result.entity.name
+    lines = [f"{name}: {result.note}"] if result.note else []
+    for attr, label in _KINDS:
+        keys = getattr(result, attr)
+        for key in keys[:SHOWN_PER_KIND]:
+            lines.append(f"{name} {key}: {label}")
+        if len(keys) > SHOWN_PER_KIND:
+            lines.append(f"{name}: {len(keys) - SHOWN_PER_KIND} more {label}")
+    keys = sorted({d.key for d in result.different})
+    for key in keys[:SHOWN_PER_KIND]:
+        for d in (d for d in result.different if d.key == key):
+            ledger = shown_value(d.ledger, d.column, d.ledger_currency)
+            raw = shown_value(d.raw, d.column, d.raw_currency)
+            column = d.column.removesuffix("_e4")
+            lines.append(f"{name} {key}: {column} is {ledger} in the ledger, {raw} in raw")
+    if len(keys) > SHOWN_PER_KIND:
+        lines.append(f"{name}: {len(keys) - SHOWN_PER_KIND} more rows with different values")
+    return lines
+
+
+def shown_value(value: Any, column: str, currency: str | None) -> str:
+    """A value as a person reads it: ten-thousandths as an exact decimal with its currency,
+    at the currency's minor unit when that is exact (19.99 USD, 1999 JPY), else in full."""
+    if value is None:
+        return "nothing"
+    if not column.endswith("_e4"):
+        return str(value)
+    amount = Decimal(int(value)).scaleb(-4)
+    units = iso_minor_units(currency) if currency else None
+    quantum = Decimal(1).scaleb(-units) if units is not None else None
+    exact = quantum is not None and amount == amount.quantize(quantum)
+    shown = amount.quantize(quantum) if exact else amount.normalize()
+    return f"{shown:f} {currency or ''}".rstrip()
