@@ -95,7 +95,15 @@ def _shopify_order_rows(ledger: Ledger) -> pl.DataFrame:
     return _shopify_orders(ledger).select(
         _key("order_id"),
         seconds("created_at").alias("created_at"),
+        # A late update missed by the connector's lookback shows here.
+        seconds("updated_at").alias("updated_at"),
+        seconds("cancelled_at").alias("cancelled_at"),
+        seconds("closed_at").alias("closed_at"),
+        "financial_status",
+        "fulfillment_status",
         "currency",
+        e4("total_line_items_price_minor", "currency").alias("total_line_items_price_e4"),
+        e4("total_shipping_minor", "currency").alias("total_shipping_price_e4"),
         e4("total_price_minor", "currency").alias("total_price_e4"),
         e4("subtotal_price_minor", "currency").alias("subtotal_price_e4"),
         e4("total_tax_minor", "currency").alias("total_tax_e4"),
@@ -194,19 +202,33 @@ def _shopify_payout_rows(ledger: Ledger) -> pl.DataFrame:
 
 
 def _amazon_order_rows(ledger: Ledger) -> pl.DataFrame:
+    # Amazon shows no OrderTotal on a cancelled order.
+    cancelled = pl.col("cancelled_at").is_not_null()
     return _amazon_orders(ledger).select(
         _key("external_order_id"),
         seconds("created_at").alias("purchase_date"),
+        pl.when(cancelled).then(None).otherwise(pl.col("currency")).alias("order_total_currency"),
+        pl.when(cancelled)
+        .then(None)
+        .otherwise(e4("total_price_minor", "currency"))
+        .alias("order_total_e4"),
     )
 
 
 def _amazon_item_rows(ledger: Ledger) -> pl.DataFrame:
-    lines = _lines_of(_amazon_orders(ledger), ledger)
+    orders = _amazon_orders(ledger).select("order_id", "external_order_id", "paid_at")
+    lines = ledger("order_lines").join(orders, on="order_id", how="inner")
+    # ItemPrice is the whole line's price; a Pending (unpaid) order's items carry no prices.
+    priced = pl.col("paid_at").is_not_null()
+    line_price = pl.col("unit_price_minor") * pl.col("quantity")
     return lines.select(
         (pl.col("line_id") % 10**14).cast(pl.String).str.zfill(14).alias("key"),
         pl.col("external_order_id").alias("amazon_order_id"),
         pl.col("sku").alias("seller_sku"),
         pl.col("quantity").cast(pl.Int64).alias("quantity_ordered"),
+        pl.when(priced).then(pl.col("currency")).alias("item_price_currency"),
+        pl.when(priced).then(e4(line_price, "currency")).alias("item_price_e4"),
+        pl.when(priced).then(e4("tax_minor", "currency")).alias("item_tax_e4"),
         pl.col("external_order_id").alias("parent"),
     )
 
@@ -275,7 +297,11 @@ def _ecb_range(ledger: Ledger) -> str:
 
 
 _SHOPIFY_ORDER_SQL = f"""
-select cast(id as varchar) as key, {sql_seconds("created_at")} as created_at, currency,
+select cast(id as varchar) as key, {sql_seconds("created_at")} as created_at,
+       {sql_seconds("updated_at")} as updated_at, {sql_seconds("cancelled_at")} as cancelled_at,
+       {sql_seconds("closed_at")} as closed_at, financial_status, fulfillment_status, currency,
+       {sql_e4("total_line_items_price")} as total_line_items_price_e4,
+       {sql_e4("total_shipping_price")} as total_shipping_price_e4,
        {sql_e4("total_price")} as total_price_e4, {sql_e4("subtotal_price")} as subtotal_price_e4,
        {sql_e4("total_tax")} as total_tax_e4, {sql_e4("total_discounts")} as total_discounts_e4,
        presentment_currency, {sql_e4("presentment_total_price")} as presentment_total_price_e4
@@ -292,6 +318,8 @@ RAW_ENTITIES: tuple[Entity, ...] = (
         ("order",),
         ("id",),
         money=(
+            ("total_line_items_price_e4", "currency"),
+            ("total_shipping_price_e4", "currency"),
             ("total_price_e4", "currency"),
             ("subtotal_price_e4", "currency"),
             ("total_tax_e4", "currency"),
@@ -356,23 +384,27 @@ RAW_ENTITIES: tuple[Entity, ...] = (
     Entity(
         "amazon",
         "orders",
-        f"select amazon_order_id as key, {sql_seconds('purchase_date')} as purchase_date "
+        f"select amazon_order_id as key, {sql_seconds('purchase_date')} as purchase_date, "
+        f"order_total_currency, {sql_e4('order_total')} as order_total_e4 "
         f"from {{dataset}}.orders",
         _amazon_order_rows,
         ("amazon", "orders"),
         ("order",),
         ("AmazonOrderId",),
+        money=(("order_total_e4", "order_total_currency"),),
     ),
     Entity(
         "amazon",
         "order_items",
-        "select order_item_id as key, amazon_order_id, seller_sku, quantity_ordered "
-        "from {dataset}.order_items",
+        f"select order_item_id as key, amazon_order_id, seller_sku, quantity_ordered, "
+        f"item_price_currency, {sql_e4('item_price')} as item_price_e4, "
+        f"{sql_e4('item_tax')} as item_tax_e4 from {{dataset}}.order_items",
         _amazon_item_rows,
         ("amazon", "order_items"),
         ("order_item",),
         ("OrderItemId",),
         parent=("amazon", "orders"),
+        money=(("item_price_e4", "item_price_currency"), ("item_tax_e4", "item_price_currency")),
     ),
     Entity(
         "stripe",
