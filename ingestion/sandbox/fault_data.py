@@ -216,35 +216,48 @@ def _shopify_finance_time_ordered(kind: str) -> IdExtractor:
     return extract
 
 
-def _shopify_per_order(world: World) -> dict[str, list[int]]:
-    """Ids of the per-order Shopify lists (transactions, refunds, fulfillments and their
-    events), rendered by the renderers themselves with the clock at the horizon: these ids are
-    derived inside the renderers (captures, voids, refund transactions), so rendering is the
-    one way to get exactly what is served. A loop per Shopify order, which only runs for a
-    profile with malformed records."""
+def _shopify_per_order(world: World) -> dict[str, pl.Series]:
+    """Ids of the per-order Shopify lists, as ``shopify_finance_objects`` renders them for
+    every Shopify order by the horizon (a vectorized mirror of its renderers; the sandbox test
+    walking every list checks the two agree):
+
+    - transactions: the authorization of each order, the capture of a paid one (its ledger
+      ``payment_transaction_id``, else one derived from the order) or the void of one cancelled
+      unpaid, and one transaction per refund (its ``transaction_id``, else derived);
+    - refunds and fulfillments: the ledger's ``refund_id`` and ``shipment_id``;
+    - fulfillment events: one per tracking event of each shipment (``event_id``).
+    """
     from ingestion.sandbox import shopify_finance_objects as sfo
-    from ingestion.sandbox.state import SandboxState
-    from ingestion.sandbox.stripe_ledger import LedgerView
 
-    state = SandboxState(world, now=world.horizon)
-    view = LedgerView(state)
-    out: dict[str, list[int]] = {k: [] for k in _PER_ORDER}
-    for order_id in sfo.shopify_orders(world.orders)["order_id"]:
-        bundle = sfo.load_order(view, order_id)
-        if bundle is None:
-            continue
-        out["transactions"] += [t["id"] for t in sfo.render_transactions(bundle)]
-        out["refunds"] += [r["id"] for r in sfo.render_refunds(bundle)]
-        out["fulfillments"] += [f["id"] for f in sfo.render_fulfillments(bundle, state.now)]
-        for shipment in bundle.shipments:
-            events = view.dicts("tracking_events", "tracking_number", [shipment["tracking_number"]])
-            out["fulfillment_events"] += [
-                e["id"] for e in sfo.render_fulfillment_events(bundle, shipment, events)
-            ]
-    return out
+    orders = sfo.shopify_orders(world.orders)
+    ids = orders["order_id"].implode()
+    paid = pl.col("order_id").is_in(world.payments["order_id"].implode())
+    capture = pl.coalesce("payment_transaction_id", pl.col("order_id") + sfo._CAPTURE * 10**16)
+    void = pl.col("order_id") + sfo._VOID * 10**16
+    refunds = world.refunds.filter(pl.col("order_id").is_in(ids))
+    shipments = world.shipments.filter(pl.col("order_id").is_in(ids))
+    events = world.tracking_events.join(
+        shipments.select("tracking_number", "shipment_id"), on="tracking_number", how="inner"
+    )
+    transactions = pl.concat(
+        [
+            orders.select(id=sfo._AUTHORIZATION_BASE + (pl.col("order_id") - sfo.ID_FLOOR)),
+            orders.filter(paid).select(id=capture),
+            orders.filter(~paid & pl.col("cancelled_at").is_not_null()).select(id=void),
+            refunds.select(
+                id=pl.coalesce("transaction_id", pl.col("refund_id") + sfo._REFUND_TXN * 10**16)
+            ),
+        ]
+    )["id"]
+    return {
+        "transactions": transactions,
+        "refunds": refunds["refund_id"],
+        "fulfillments": shipments["shipment_id"],
+        "fulfillment_events": events.select(
+            sfo._EVENT_BASE + (pl.col("shipment_id") - sfo.ID_FLOOR) * 100 + pl.col("seq")
+        ).to_series(),
+    }
 
-
-_PER_ORDER = ("transactions", "refunds", "fulfillments", "fulfillment_events")
 
 # (api, entity) -> every id it serves, as ``page_faults``' ``id_field`` holds it in the served
 # records. Kept next to ``SHAPES``: an entity that is faulted must be listed here too, or the
@@ -281,6 +294,10 @@ SERVED_IDS: dict[tuple[str, str], IdExtractor] = {
     ("wms", "inventory"): lambda world: zip(
         world.inventory["warehouse_code"], world.inventory["sku"], strict=True
     ),
+    **{
+        ("shopify_finance", entity): lambda world, entity=entity: _shopify_per_order(world)[entity]
+        for entity in ("transactions", "refunds", "fulfillments", "fulfillment_events")
+    },
     ("shopify_finance", "payouts"): _shopify_finance_time_ordered("payouts"),
     ("shopify_finance", "disputes"): _shopify_finance_time_ordered("disputes"),
     ("shopify_finance", "balance_transactions"): _shopify_finance_time_ordered(
@@ -301,11 +318,6 @@ def world_malformed_records(world: World, profile: FaultProfile) -> pl.DataFrame
     frames = [
         malformed_records(profile, world.seed, api, entity, extract(world))
         for (api, entity), extract in SERVED_IDS.items()
-    ]
-    per_order = _shopify_per_order(world)
-    frames += [
-        malformed_records(profile, world.seed, "shopify_finance", entity, per_order[entity])
-        for entity in _PER_ORDER
     ]
     return pl.concat(frames).sort("api", "entity", "record_id")
 

@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 from typer.testing import CliRunner
 
+from ingestion.sandbox.fault_data import SERVED_IDS, canonical_id
 from ingestion.sandbox.faults import PROFILES
 from ingestion.sandbox.ledger import read_ledger, read_manifest
 from ingestion.sandbox.server import SandboxConfig, running_sandbox
@@ -58,12 +59,20 @@ def walks():
         clean = fetch_everything(url, since)
     with running_sandbox(faulty_state, SandboxConfig(faults=HARSH_DATA, **FAST)) as url:
         faulty = fetch_everything(url, since, parents=clean)
-    return clean, faulty, faulty_state.table_as_of("malformed_records")
+    return clean, faulty, faulty_state.table_as_of("malformed_records"), world
+
+
+@pytest.mark.parametrize("key", sorted(ID_FIELDS), ids=lambda k: f"{k[0]}.{k[1]}")
+def test_the_ledger_draws_from_exactly_the_ids_served(walks, key):
+    """Every id the ledger writer considers is served, and every served id is considered."""
+    clean, _, _, world = walks
+    served = {record_id(r, ID_FIELDS[key]) for r in clean[key]}
+    assert {canonical_id(i) for i in SERVED_IDS[key](world)} == served
 
 
 @pytest.mark.parametrize("key", sorted(ID_FIELDS), ids=lambda k: f"{k[0]}.{k[1]}")
 def test_the_ledger_lists_exactly_the_records_served_corrupted(walks, key):
-    clean, faulty, ledger = walks
+    clean, faulty, ledger, _ = walks
     listed = set(
         ledger.filter((ledger["api"] == key[0]) & (ledger["entity"] == key[1]))["record_id"]
     )
@@ -74,7 +83,8 @@ def test_the_ledger_lists_exactly_the_records_served_corrupted(walks, key):
 
 def test_every_entity_has_malformed_records_in_this_world(walks):
     """Guards the test above against passing vacuously on empty lists."""
-    clean, _, ledger = walks
+    clean, _, ledger, _ = walks
+    assert set(SERVED_IDS) == set(ID_FIELDS)  # every faulted list is walked
     assert [key for key in ID_FIELDS if not clean[key]] == []
     assert ledger.height >= 20
 
