@@ -10,7 +10,11 @@ id), so the same record is broken the same way on every page and retry, and
 How renderers use it: render a page as dicts, then return
 ``page_faults(request, api, entity, records, id_field, previous=...)``. Register how a record
 looks (which fields are money, timestamps, ...) with ``register_shape`` unless ``SHAPES``
-already has it. With the ``none`` profile this costs one dictionary lookup per page.
+already has it, and list every id the entity can serve in ``SERVED_IDS``: the ledger's
+``malformed_records`` (``world_malformed_records``, set on the world by
+``with_malformed_records`` when a ``SandboxState`` or ``tradelane sandbox generate --faults``
+picks a profile) is drawn over those ids. With the ``none`` profile this costs one dictionary
+lookup per page.
 """
 
 from __future__ import annotations

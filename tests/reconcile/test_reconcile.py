@@ -166,3 +166,18 @@ def test_a_record_served_malformed_must_be_in_quarantine(loaded: Loaded, mutable
     assert code == 1
     assert "wms.inventory_levels" in output
     assert "served malformed but not in quarantine" in output
+
+
+def test_a_table_not_loaded_is_skipped_unless_its_source_is_named(
+    loaded: Loaded, mutable: Path
+) -> None:
+    with duckdb.connect(str(mutable)) as con:
+        con.execute("drop table raw_stripe.disputes")
+    code, output = reconcile("--world", str(loaded.world), "--warehouse", str(mutable))
+    assert code == 0, output
+    assert "stripe.disputes: raw table not loaded, nothing compared" in output
+    code, output = reconcile(
+        "--world", str(loaded.world), "--warehouse", str(mutable), "--source", "stripe"
+    )
+    assert code == 1
+    assert "stripe.disputes: raw table not loaded, nothing compared" in output

@@ -61,7 +61,8 @@ class EntityResult:
     expected_quarantined: int = 0
     quarantined: int = 0
     withheld: int = 0  # rows of a quarantined parent, never fetched
-    note: str | None = None  # why nothing could be compared (no raw table, ...)
+    not_loaded: bool = False  # the raw table does not exist
+    strict: bool = False  # a table that does not exist is a mismatch
     missing: list[str] = field(default_factory=list)
     duplicated: list[str] = field(default_factory=list)
     unexpected: list[str] = field(default_factory=list)
@@ -80,7 +81,7 @@ class EntityResult:
             + len(self.not_quarantined)
             + len(self.unlisted_quarantined)
             + len({d.key for d in self.different})
-            + (1 if self.note else 0)
+            + (1 if self.not_loaded and self.strict else 0)
         )
 
     @property
@@ -88,8 +89,12 @@ class EntityResult:
         return self.problems == 0
 
 
-def reconcile(warehouse: Path, ledger: Ledger, entities: tuple[Entity, ...]) -> list[EntityResult]:
-    """Compare every entity's raw table in ``warehouse`` with ``ledger``."""
+def reconcile(
+    warehouse: Path, ledger: Ledger, entities: tuple[Entity, ...], strict: bool = False
+) -> list[EntityResult]:
+    """Compare every entity's raw table in ``warehouse`` with ``ledger``. A raw table that does
+    not exist is reported as not loaded (the default run leaves some sources out) and counts as
+    a mismatch only when ``strict``."""
     malformed = ledger("malformed_records")
     with duckdb.connect(str(warehouse), read_only=True) as con:
         tables = {
@@ -100,7 +105,13 @@ def reconcile(warehouse: Path, ledger: Ledger, entities: tuple[Entity, ...]) -> 
         }
         results = []
         for entity in entities:
-            results.append(_compare(con, tables, ledger, malformed, entity))
+            result = EntityResult(entity, strict=strict)
+            if (f"raw_{entity.source}", entity.table) in tables:
+                _compare(con, tables, ledger, malformed, result)
+            else:
+                result.not_loaded = True
+                result.ledger_rows = entity.expected(ledger).height
+            results.append(result)
     return results
 
 
@@ -117,9 +128,9 @@ def _compare(
     tables: set[tuple[str, str]],
     ledger: Ledger,
     malformed: pl.DataFrame,
-    entity: Entity,
-) -> EntityResult:
-    result = EntityResult(entity)
+    result: EntityResult,
+) -> None:
+    entity = result.entity
     expected = entity.expected(ledger)
     dataset = f"raw_{entity.source}"
     present = set(expected["key"])
@@ -132,12 +143,7 @@ def _compare(
     expected = expected.select("key", *compared)
     result.ledger_rows = expected.height
 
-    if (dataset, entity.table) in tables:
-        raw = con.sql(entity.raw_query(ledger)).pl()
-    else:
-        raw = pl.DataFrame(schema=expected.schema)
-        if expected.height:
-            result.note = f"{dataset}.{entity.table} does not exist (never loaded?)"
+    raw = con.sql(entity.raw_query(ledger)).pl()
     result.raw_rows = raw.height
     raw_keys = Counter(raw["key"])
     result.duplicated = sorted(k for k, n in raw_keys.items() if n > 1)
@@ -154,7 +160,6 @@ def _compare(
     result.different = _differences(
         expected, raw.unique("key", keep="first"), compared, dict(entity.money)
     )
-    return result
 
 
 def _quarantined(

@@ -33,6 +33,8 @@ def print_report(results: list[EntityResult], source: str, console: Console) -> 
     for r in results:
         quarantined = f"{r.quarantined}/{r.expected_quarantined}"
         problems = "[green]0[/green]" if r.ok else f"[red]{r.problems}[/red]"
+        if r.not_loaded:
+            problems = "[red]not loaded[/red]" if r.strict else "[yellow]not loaded[/yellow]"
         table.add_row(
             r.entity.source,
             r.entity.table,
@@ -51,8 +53,14 @@ def print_report(results: list[EntityResult], source: str, console: Console) -> 
         for line in problem_lines(r):
             console.print(line, markup=False, highlight=False, soft_wrap=True)
     bad = sum(r.problems for r in results)
+    skipped = sum(r.not_loaded for r in results)
     if bad:
         console.print(f"[red]{bad} mismatches.[/red]")
+    elif skipped:
+        console.print(
+            f"[green]Every loaded raw table matches the ledger exactly[/green] ({skipped} not "
+            "loaded; name their sources with --source to require them)."
+        )
     else:
         console.print("[green]Raw tables match the ledger exactly.[/green]")
 
@@ -60,7 +68,9 @@ def print_report(results: list[EntityResult], source: str, console: Console) -> 
 def problem_lines(result: EntityResult) -> list[str]:
     """Plain lines naming every kind of disagreement of one entity."""
     name = result.entity.name
-    lines = [f"{name}: {result.note}"] if result.note else []
+    lines = []
+    if result.not_loaded:
+        lines.append(f"{name}: raw table not loaded, nothing compared")
     for attr, label in _KINDS:
         keys = getattr(result, attr)
         for key in keys[:SHOWN_PER_KIND]:
