@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 from typer.testing import CliRunner
 
-from ingestion.sandbox.fault_data import SERVED_IDS, canonical_id
+from ingestion.sandbox.fault_data import SERVED_IDS, SHAPES, canonical_id
 from ingestion.sandbox.faults import PROFILES
 from ingestion.sandbox.ledger import read_ledger, read_manifest
 from ingestion.sandbox.server import SandboxConfig, running_sandbox
@@ -85,6 +85,7 @@ def test_every_entity_has_malformed_records_in_this_world(walks):
     """Guards the test above against passing vacuously on empty lists."""
     clean, _, ledger, _ = walks
     assert set(SERVED_IDS) == set(ID_FIELDS)  # every faulted list is walked
+    assert set(SHAPES) <= set(SERVED_IDS)  # every shaped list has its ids in the ledger
     assert [key for key in ID_FIELDS if not clean[key]] == []
     assert ledger.height >= 20
 
