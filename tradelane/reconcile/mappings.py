@@ -175,6 +175,48 @@ def _shopify_refund_rows(ledger: Ledger) -> pl.DataFrame:
     )
 
 
+def _shopify_refund_line_rows(ledger: Ledger) -> pl.DataFrame:
+    orders = _shopify_orders(ledger).select("order_id", "currency")
+    refunds = ledger("refunds").select("refund_id", "order_id").join(orders, on="order_id")
+    return (
+        ledger("refund_lines")
+        .join(refunds, on="refund_id", how="inner")
+        .select(
+            _key("refund_line_id"),
+            pl.col("refund_id").cast(pl.String),
+            pl.col("line_id").cast(pl.String).alias("line_item_id"),
+            pl.col("quantity").cast(pl.Int64),
+            "currency",
+            e4("subtotal_minor", "currency").alias("subtotal_e4"),
+            e4("tax_minor", "currency").alias("total_tax_e4"),
+            pl.col("order_id").cast(pl.String).alias("parent"),
+        )
+    )
+
+
+def _shopify_fulfillment_line_rows(ledger: Ledger) -> pl.DataFrame:
+    orders = _shopify_orders(ledger).select("order_id")
+    shipments = (
+        ledger("shipments")
+        .filter(pl.col("shipped_at").is_not_null())
+        .join(orders, on="order_id", how="semi")
+        .select("shipment_id", "order_id")
+    )
+    return (
+        ledger("shipment_lines")
+        .join(shipments, on="shipment_id", how="inner")
+        .select(
+            pl.concat_str(
+                pl.col("shipment_id").cast(pl.String),
+                pl.lit(":"),
+                pl.col("line_id").cast(pl.String),
+            ).alias("key"),
+            pl.col("quantity").cast(pl.Int64),
+            pl.col("order_id").cast(pl.String).alias("parent"),
+        )
+    )
+
+
 def _shopify_fulfillment_rows(ledger: Ledger) -> pl.DataFrame:
     orders = _shopify_orders(ledger).select("order_id")
     return (
@@ -357,6 +399,25 @@ RAW_ENTITIES: tuple[Entity, ...] = (
         ("shopify_finance", "refunds"),
         ("refund",),
         ("id",),
+        parent=("shopify", "orders"),
+    ),
+    Entity(
+        "shopify",
+        "refund_line_items",
+        f"select cast(id as varchar) as key, cast(refund_id as varchar) as refund_id, "
+        f"cast(line_item_id as varchar) as line_item_id, quantity, currency, "
+        f"{sql_e4('subtotal')} as subtotal_e4, {sql_e4('total_tax')} as total_tax_e4 "
+        f"from {{dataset}}.refund_line_items",
+        _shopify_refund_line_rows,
+        parent=("shopify", "orders"),
+        money=(("subtotal_e4", "currency"), ("total_tax_e4", "currency")),
+    ),
+    Entity(
+        "shopify",
+        "fulfillment_line_items",
+        "select fulfillment_id || ':' || line_item_id as key, quantity "
+        "from {dataset}.fulfillment_line_items",
+        _shopify_fulfillment_line_rows,
         parent=("shopify", "orders"),
     ),
     Entity(

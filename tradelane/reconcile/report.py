@@ -29,7 +29,8 @@ def print_report(results: list[EntityResult], source: str, console: Console) -> 
     can be grepped), then the verdict."""
     table = Table(title=f"Reconcile: raw tables against {source}")
     for column in ("source", "entity", "ledger", "raw", "quarantined", "withheld", "problems"):
-        table.add_column(column, justify="left" if column in ("source", "entity") else "right")
+        left = column in ("source", "entity")
+        table.add_column(column, justify="left" if left else "right", no_wrap=left)
     for r in results:
         quarantined = f"{r.quarantined}/{r.expected_quarantined}"
         problems = "[green]0[/green]" if r.ok else f"[red]{r.problems}[/red]"
