@@ -39,7 +39,7 @@ import base64
 import binascii
 import threading
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -53,7 +53,7 @@ from ingestion.sandbox import amazon_render as render
 from ingestion.sandbox.context import SandboxContext
 from ingestion.sandbox.fault_data import page_faults, row_at
 from ingestion.sandbox.http_common import BadRequest, epoch_us, iso_z, json_response, parse_instant
-from ingestion.sandbox.pagination import keyset_page
+from ingestion.sandbox.pagination import SortedFrame
 from ingestion.sandbox.rate_limit import LeakyBucket
 
 SANDBOX_ACCESS_TOKEN = "Atza|sandbox"
@@ -64,6 +64,7 @@ ORDER_ITEMS_PAGE_SIZE = 30
 # getOrders' *Before bounds must be at least this far behind the clock.
 SETTLE = timedelta(minutes=2)
 _MAX_LIST = 50
+_MAX_LISTED = 32
 _INVALID = "Invalid Input"
 
 
@@ -150,6 +151,9 @@ class _Snapshot:
     lines: pl.DataFrame  # order_lines of those orders + qty_shipped, sorted by (order_id, line_id)
     marketplaces: frozenset[str]
     lookups: render.Lookups
+    # The filtered, sorted orders of each getOrders query (keyed by the query without its
+    # position), so that following NextTokens costs a binary search per page, not a scan.
+    listed: dict[bytes, SortedFrame] = field(default_factory=dict)
 
 
 def _list_param(request: Request, name: str) -> list[str] | None:
@@ -397,8 +401,15 @@ class _AmazonApi:
         if q["ids"] is not None:
             conditions.append(pl.col("external_order_id").is_in(q["ids"]))
         keys = [key, "external_order_id"]
-        frame = snap.orders.filter(*conditions)
-        page = keyset_page(frame, keys, q["n"], after=q["k"])
+        query = orjson.dumps({k: v for k, v in q.items() if k != "k"}, option=orjson.OPT_SORT_KEYS)
+        with self._lock:
+            listed = snap.listed.get(query)
+            if listed is None:
+                if len(snap.listed) >= _MAX_LISTED:
+                    snap.listed.clear()
+                listed = snap.listed[query] = SortedFrame(snap.orders.filter(*conditions), keys)
+        frame = listed.frame
+        page = listed.page(q["n"], after=q["k"])
         cursor = q["k"]
         orders = page_faults(
             request,
