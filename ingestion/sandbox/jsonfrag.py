@@ -161,3 +161,36 @@ def truthy(text: pl.Expr) -> pl.Expr:
 def join_records(records: Sequence[str]) -> bytes:
     """A JSON array of pre-rendered records."""
     return b"[" + ",".join(records).encode() + b"]"
+
+
+# --- Id-derived values ----------------------------------------------------------------------
+
+_U64 = pl.UInt64
+_MASK64 = (1 << 64) - 1
+
+
+def _u64(value: int) -> pl.Expr:
+    return pl.lit(value & _MASK64, dtype=_U64)
+
+
+def mix(value: pl.Expr, salt: int) -> pl.Expr:
+    """The splitmix64 finaliser of ``value * golden + salt * c`` (UInt64, wrapping): the
+    vectorized form of the renderers' ``mix(value, salt)``, bit for bit."""
+    z = value.cast(_U64) * _u64(0x9E3779B97F4A7C15) + _u64(salt * 0xBF58476D1CE4E5B9)
+    z = (z ^ (z // _u64(1 << 30))) * _u64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z // _u64(1 << 27))) * _u64(0x94D049BB133111EB)
+    return z ^ (z // _u64(1 << 31))
+
+
+_HEX = dict(enumerate("0123456789abcdef"))
+
+
+def hex_digits(value: pl.Expr, digits: int) -> pl.Expr:
+    """``f"{value:0{digits}x}"`` of a non-negative integer below ``16**digits``."""
+    v = value.cast(_U64)
+    return pl.concat_str(
+        [
+            ((v // _u64(16**k)) % _u64(16)).replace_strict(_HEX, return_dtype=pl.String)
+            for k in reversed(range(digits))
+        ]
+    )

@@ -51,9 +51,9 @@ from ingestion.sandbox.http_common import (
     epoch_us,
     iso_z,
     json_response,
+    page_records,
     parse_instant,
     parse_limit,
-    records_response,
 )
 from ingestion.sandbox.ledger import read_ledger
 from ingestion.sandbox.pagination import (
@@ -262,9 +262,8 @@ class _Api:
             links.append(f'<{base}?{query}>; rel="next"')
         if links:
             headers["Link"] = ", ".join(links)
-        return records_response(
+        orders = page_records(
             request,
-            "orders",
             page.rows["_json"].to_list(),
             api="shopify",
             entity="orders",
@@ -273,8 +272,8 @@ class _Api:
             if after is None
             else lambda: row_at(frame, keys, after)["_json"].to_list(),
             fields=fields,
-            headers=headers,
         )
+        return json_response({"orders": orders}, 200, headers)
 
     def orders_count(self, request: Request) -> Response:
         refused, headers = self._shopify_gate(request)

@@ -27,6 +27,7 @@ from ingestion.sandbox.jsonfrag import (
     Raw,
     arrays,
     attach_arrays,
+    hex_digits,
     local_time,
     money,
     money_set,
@@ -159,17 +160,6 @@ def _confirmation_number(order_id: int) -> str:
 # --- Vectorized rendering --------------------------------------------------------------------
 
 _CHUNK = 50_000
-_HEX_DIGITS = {i: "0123456789abcdef"[i] for i in range(16)}
-
-
-def _last_hex4(value: pl.Expr) -> pl.Expr:
-    """``f"{value:x}"[-4:]`` for ids of at least 0x1000 (every 64-bit id): four hex nibbles."""
-    return pl.concat_str(
-        [
-            ((value // 16**k) % 16).replace_strict(_HEX_DIGITS, return_dtype=pl.String)
-            for k in (3, 2, 1, 0)
-        ]
-    )
 
 
 class OrderRenderer:
@@ -215,14 +205,16 @@ class OrderRenderer:
         return self._refund_tokens
 
     def render(self, orders: pl.DataFrame) -> pl.Series:
-        """One JSON order per row of ``orders`` (rows of ``orders_view``), in row order.
+        """One JSON order (UTF-8 bytes) per row of ``orders`` (rows of ``orders_view``), in
+        row order.
 
         Rendered in chunks so that the intermediate columns (every line item three times, every
         money pair) stay bounded while a million-order world is rendered."""
         chunks = [
             self._render(orders.slice(start, _CHUNK)) for start in range(0, orders.height, _CHUNK)
         ]
-        return pl.concat(chunks) if chunks else pl.Series("_json", [], pl.String)
+        # Bytes, not str: a page is then one ``b",".join`` with no per-record encoding.
+        return pl.concat(chunks) if chunks else pl.Series("_json", [], pl.Binary)
 
     def _render(self, orders: pl.DataFrame) -> pl.Series:
         state = self.state
@@ -285,7 +277,7 @@ class OrderRenderer:
         )
         frame = attach_arrays(frame, fulfillments, "order_id", "_fulfillments")
         frame = attach_arrays(frame, refunds_json, "order_id", "_refunds")
-        return frame.select(_order_json(self.shop).alias("_json")).to_series()
+        return frame.select(_order_json(self.shop).cast(pl.Binary).alias("_json")).to_series()
 
     def _line_items(
         self,
@@ -575,7 +567,8 @@ class OrderRenderer:
                         obj(
                             [
                                 ("gift_card_id", gift),
-                                ("gift_card_last_characters", _last_hex4(gift)),
+                                # f"{id:x}"[-4:]: ids are 64-bit, so always four digits.
+                                ("gift_card_last_characters", hex_digits(gift, 4)),
                             ]
                         ),
                         "{}",

@@ -19,7 +19,7 @@ def test_every_order_parses_to_the_reference_rendering(profile: str) -> None:
     renderer = OrderRenderer(state)
     for _ in range(2):
         view = state.orders_view().filter(pl.col("channel_id") == "shopify")
-        fast = [orjson.loads(text) for text in renderer.render(view).to_list()]
+        fast = [orjson.loads(record) for record in renderer.render(view).to_list()]
         reference = orjson.loads(orjson.dumps(render_orders(state, view)))
         assert len(fast) == len(reference) == view.height
         assert any(o["refunds"] for o in fast) and any(o["fulfillments"] for o in fast)
