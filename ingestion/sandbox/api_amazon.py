@@ -52,7 +52,14 @@ from starlette.routing import Route
 from ingestion.sandbox import amazon_render as render
 from ingestion.sandbox.context import SandboxContext
 from ingestion.sandbox.fault_data import page_faults, row_at
-from ingestion.sandbox.http_common import BadRequest, epoch_us, iso_z, json_response, parse_instant
+from ingestion.sandbox.http_common import (
+    BadRequest,
+    epoch_us,
+    iso_z,
+    json_response,
+    page_records,
+    parse_instant,
+)
 from ingestion.sandbox.pagination import SortedFrame
 from ingestion.sandbox.rate_limit import LeakyBucket
 
@@ -218,6 +225,11 @@ class _AmazonApi:
                 now,
                 _allocations(ctx),
             )
+            lookups = render.make_lookups(
+                _view(ctx, "customers"), _view(ctx, "products"), _view(ctx, "warehouses")
+            )
+            # Every order's JSON, rendered once per clock position: a page is a byte-join.
+            orders = orders.with_columns(render.orders_json(orders, lookups))
             t = pl.lit(now).cast(pl.Datetime("us", "UTC"))
             shipped = (
                 _view(ctx, "shipment_lines")
@@ -240,9 +252,6 @@ class _AmazonApi:
             )
             marketplaces = frozenset(
                 channels.filter(pl.col("platform") == "amazon")["marketplace_id"].to_list()
-            )
-            lookups = render.make_lookups(
-                _view(ctx, "customers"), _view(ctx, "products"), _view(ctx, "warehouses")
             )
             snap = _Snapshot(
                 key=key,
@@ -411,15 +420,15 @@ class _AmazonApi:
         frame = listed.frame
         page = listed.page(q["n"], after=q["k"])
         cursor = q["k"]
-        orders = page_faults(
+        orders = page_records(
             request,
-            "amazon",
-            "orders",
-            render.render_orders(page.rows, snap.lookups),
-            "AmazonOrderId",
+            page.rows["_json"].to_list(),
+            api="amazon",
+            entity="orders",
+            id_field="AmazonOrderId",
             previous=None
             if cursor is None
-            else lambda: render.render_orders(row_at(frame, keys, cursor), snap.lookups),
+            else lambda: row_at(frame, keys, cursor)["_json"].to_list(),
         )
         payload: dict[str, Any] = {"Orders": orders}
         if page.has_next:
@@ -442,9 +451,7 @@ class _AmazonApi:
         return self._guarded(request, operation, handler)
 
     def get_order(self, request: Request) -> Response:
-        return self._single(
-            request, "getOrder", lambda _r, snap, o: render.render_order(o, snap.lookups)
-        )
+        return self._single(request, "getOrder", lambda _r, _s, o: orjson.Fragment(o["_json"]))
 
     def get_order_address(self, request: Request) -> Response:
         return self._single(request, "getOrderAddress", lambda _r, _s, o: render.render_address(o))

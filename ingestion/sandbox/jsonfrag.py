@@ -34,29 +34,48 @@ def raw(value: pl.Expr | str) -> Raw:
     return Raw(pl.lit(value) if isinstance(value, str) else value)
 
 
-Field = tuple[str, "pl.Expr | Raw | Any"]
+@dataclass(frozen=True)
+class Maybe:
+    """A field present only where ``when`` holds (APIs that leave absent values out)."""
+
+    when: pl.Expr
+    value: Any
+
+
+Field = tuple[str, Any]  # a polars expression, a Python scalar, a ``Raw`` or a ``Maybe``
 
 
 def obj(fields: Sequence[Field]) -> pl.Expr:
     """One JSON object per row, keys in the given order."""
-    pieces: list[pl.Expr] = []
+    pieces: list[pl.Expr] = []  # each ``,"key":value`` (or "" for an absent ``Maybe``)
     run: list[pl.Expr] = []
+
+    def encoded(exprs: list[pl.Expr]) -> pl.Expr:
+        inner = pl.struct(exprs).struct.json_encode().str.strip_prefix("{").str.strip_suffix("}")
+        return pl.concat_str([pl.lit(","), inner])
+
+    def piece(key: str, value: Any) -> pl.Expr:
+        if isinstance(value, Raw):
+            return pl.concat_str([pl.lit("," + orjson.dumps(key).decode() + ":"), value.expr])
+        return encoded([(value if isinstance(value, pl.Expr) else pl.lit(value)).alias(key)])
 
     def flush() -> None:
         if run:
-            encoded = pl.struct(run).struct.json_encode()
-            pieces.append(encoded.str.strip_prefix("{").str.strip_suffix("}"))
+            pieces.append(encoded(run))
             run.clear()
 
     for key, value in fields:
         if isinstance(value, Raw):
             flush()
-            pieces.append(pl.concat_str([pl.lit(orjson.dumps(key).decode() + ":"), value.expr]))
+            pieces.append(piece(key, value))
+        elif isinstance(value, Maybe):
+            flush()
+            pieces.append(pl.when(value.when).then(piece(key, value.value)).otherwise(pl.lit("")))
         else:
-            expr = value if isinstance(value, pl.Expr) else pl.lit(value)
-            run.append(expr.alias(key))
+            run.append((value if isinstance(value, pl.Expr) else pl.lit(value)).alias(key))
     flush()
-    return pl.concat_str([pl.lit("{"), pl.concat_str(pieces, separator=","), pl.lit("}")])
+    body = pl.concat_str(pieces).str.strip_prefix(",")
+    return pl.concat_str([pl.lit("{"), body, pl.lit("}")])
 
 
 def when_raw(condition: pl.Expr, then: pl.Expr | str, otherwise: pl.Expr | str) -> Raw:

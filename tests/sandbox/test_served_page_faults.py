@@ -109,3 +109,34 @@ def test_aftership_pages_repeat_records_across_pages(server: tuple[str, SandboxS
         if p and before and p[0].get("tracking_number") == before[-1].get("tracking_number")
     ]
     assert repeated, "no page started with the previous page's last tracking"
+
+
+def test_amazon_get_orders_pages_repeat_records_across_pages(
+    server: tuple[str, SandboxState],
+) -> None:
+    url, _ = server
+    pages: list[list[dict[str, Any]]] = []
+    params: dict[str, Any] = {
+        "MarketplaceIds": "ATVPDKIKX0DER,A1PA6795UKMFR9,A1F83G8C2ARO7P,A1VC38T7YXB528",
+        "LastUpdatedAfter": "2000-01-01T00:00:00Z",
+        "MaxResultsPerPage": 100,  # within the usage plan's burst of 20 requests
+    }
+    with httpx.Client(timeout=30) as http:
+        while True:
+            response = http.get(
+                f"{url}/orders/v0/orders",
+                params=params,
+                headers={"x-amz-access-token": "Atza|sandbox"},
+            )
+            response.raise_for_status()
+            payload = orjson.loads(response.content)["payload"]
+            pages.append(payload["Orders"])
+            if "NextToken" not in payload:
+                break
+            params = {"NextToken": payload["NextToken"]}
+    repeated = [
+        p[0].get("AmazonOrderId")
+        for before, p in zip(pages, pages[1:], strict=False)
+        if p and before and p[0].get("AmazonOrderId") == before[-1].get("AmazonOrderId")
+    ]
+    assert repeated, "no page started with the previous page's last order"
