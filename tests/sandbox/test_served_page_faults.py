@@ -140,3 +140,31 @@ def test_amazon_get_orders_pages_repeat_records_across_pages(
         if p and before and p[0].get("AmazonOrderId") == before[-1].get("AmazonOrderId")
     ]
     assert repeated, "no page started with the previous page's last order"
+
+
+def test_stripe_charge_pages_repeat_records_across_pages(
+    server: tuple[str, SandboxState],
+) -> None:
+    url, _ = server
+    pages: list[list[dict[str, Any]]] = []
+    params: dict[str, Any] = {"limit": 40}
+    with httpx.Client(timeout=30) as http:
+        while True:
+            response = http.get(
+                f"{url}/v1/charges",
+                params=params,
+                headers={"Authorization": "Bearer sk_test_sandbox"},
+            )
+            response.raise_for_status()
+            body = orjson.loads(response.content)
+            pages.append(body["data"])
+            if not body["has_more"]:
+                break
+            last = next(o["id"] for o in reversed(body["data"]) if isinstance(o.get("id"), str))
+            params = {"limit": 40, "starting_after": last}
+    repeated = [
+        p[0].get("id")
+        for before, p in zip(pages, pages[1:], strict=False)
+        if p and before and p[0].get("id") == before[-1].get("id")
+    ]
+    assert repeated, "no page started with the previous page's last charge"
