@@ -13,6 +13,7 @@ nested object or array built the same way; never null). Keys keep their order.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -164,22 +165,40 @@ def local_time(instant: pl.Expr, offset_minutes: pl.Expr, suffix: pl.Expr) -> pl
     )
 
 
-def utc_time(instant: pl.Expr) -> pl.Expr:
-    """A UTC instant as ``2026-07-04T10:15:00Z`` (whole seconds); null stays null."""
-    return instant.dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def truthy(text: pl.Expr) -> pl.Expr:
     """Python truthiness of an optional string: present and not empty."""
     return text.is_not_null() & (text != "")
 
 
-# --- Pages ----------------------------------------------------------------------------------
+# --- Values derived from ids by a keyed hash --------------------------------------------------
 
 
-def join_records(records: Sequence[str]) -> bytes:
-    """A JSON array of pre-rendered records."""
-    return b"[" + ",".join(records).encode() + b"]"
+class IdHashes:
+    """Per-id hash-derived values (``stable_hash``, ``_token``, ``_uuid``), computed the first
+    time an id is rendered and kept: after the clock moves only new ids are hashed."""
+
+    def __init__(self) -> None:
+        self._frames: dict[str, pl.DataFrame] = {}
+        self._lock = threading.Lock()
+
+    def lookup(
+        self, name: str, ids: pl.Series, derive: dict[str, Any], dtypes: dict[str, Any]
+    ) -> pl.DataFrame:
+        """Columns ``derive`` (column -> function of one id) for every distinct id in ``ids``
+        (a frame keyed by ``_id``)."""
+        with self._lock:
+            known = self._frames.get(name)
+            wanted = ids.drop_nulls().unique()
+            new = wanted if known is None else wanted.filter(~wanted.is_in(known["_id"].implode()))
+            if len(new) or known is None:
+                values = new.to_list()
+                fresh = pl.DataFrame(
+                    {"_id": new, **{c: [f(v) for v in values] for c, f in derive.items()}},
+                    schema={"_id": ids.dtype, **dtypes},
+                )
+                known = fresh if known is None else pl.concat([known, fresh])
+                self._frames[name] = known
+            return known
 
 
 # --- Id-derived values ----------------------------------------------------------------------

@@ -17,14 +17,13 @@ objects), by index, never by scanning a table.
 from __future__ import annotations
 
 import hashlib
-import threading
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
 import polars as pl
 
-from ingestion.sandbox.jsonfrag import Raw, obj, raw, truthy, when_raw
+from ingestion.sandbox.jsonfrag import IdHashes, Raw, obj, raw, truthy, when_raw
 from ingestion.sandbox.stripe_ledger import LedgerView
 
 View = LedgerView
@@ -488,36 +487,8 @@ def render_balance(view: View, now: datetime) -> dict[str, Any]:
 #
 # The list endpoints render a whole table's objects at once, once per clock position, with
 # polars expressions (``jsonfrag``). Values Stripe derives from ids by a keyed hash (blake2b,
-# which polars cannot compute) never change with the clock: ``IdHashes`` computes them once
-# per id and keeps them.
-
-
-class IdHashes:
-    """Per-id hash-derived values (``stable_hash``, ``_token``, ``_uuid``), computed the first
-    time an id is rendered and kept: after the clock moves only new ids are hashed."""
-
-    def __init__(self) -> None:
-        self._frames: dict[str, pl.DataFrame] = {}
-        self._lock = threading.Lock()
-
-    def lookup(
-        self, name: str, ids: pl.Series, derive: dict[str, Any], dtypes: dict[str, Any]
-    ) -> pl.DataFrame:
-        """Columns ``derive`` (column -> function of one id) for every distinct id in ``ids``
-        (a frame keyed by ``_id``)."""
-        with self._lock:
-            known = self._frames.get(name)
-            wanted = ids.drop_nulls().unique()
-            new = wanted if known is None else wanted.filter(~wanted.is_in(known["_id"].implode()))
-            if len(new) or known is None:
-                values = new.to_list()
-                fresh = pl.DataFrame(
-                    {"_id": new, **{c: [f(v) for v in values] for c, f in derive.items()}},
-                    schema={"_id": ids.dtype, **dtypes},
-                )
-                known = fresh if known is None else pl.concat([known, fresh])
-                self._frames[name] = known
-            return known
+# which polars cannot compute) never change with the clock: ``jsonfrag.IdHashes`` computes
+# them once per id and keeps them.
 
 
 def _lower(column: str) -> pl.Expr:
