@@ -202,13 +202,13 @@ def _walk_amazon_items(client: _Client, order_ids: list[str]) -> int:
     return n
 
 
-def _walk_stripe(resource: str) -> Any:
+def _walk_stripe(kind: str) -> Any:
     def walk(client: _Client) -> int:
         headers = {"Authorization": "Bearer sk_test_sandbox"}
         params: dict[str, Any] = {"limit": 100}
         n = 0
         while True:
-            _, body = client.get_json(_target(f"/v1/{resource}", params), headers)
+            _, body = client.get_json(_target(f"/v1/{kind}", params), headers)
             n += len(body["data"])
             if not body["has_more"]:
                 return n
@@ -421,6 +421,51 @@ def _serve(n_orders: int, seed: int, page_size: int) -> dict[str, Any]:
     return report
 
 
+def _prerender(n_orders: int, seed: int) -> dict[str, Any]:
+    """In this process: generate a world, then time each API's pre-rendering of every record
+    as of the clock (what the first request after a clock move pays), then again after the
+    clock moves a day."""
+    import polars as pl
+
+    from ingestion.sandbox import api_aftership, api_amazon, api_paypal, api_stripe
+    from ingestion.sandbox.context import SandboxConfig, SandboxContext
+    from ingestion.sandbox.shopify import OrderRenderer
+    from ingestion.sandbox.state import SandboxState
+
+    state = SandboxState.generate(seed=seed, n_orders=n_orders)
+    ctx = SandboxContext.create(state, SandboxConfig())
+    shopify = OrderRenderer(state)
+    amazon = api_amazon._AmazonApi(ctx)
+    aftership = api_aftership._AfterShipApi(ctx)
+    stripe = api_stripe.StripeApi(ctx)
+    paypal = api_paypal.PayPalApi(ctx)
+    resources = {r.path.rsplit("/", 1)[-1]: r for r in api_stripe.RESOURCES if r.prerendered}
+    steps: dict[str, Any] = {
+        "shopify_orders": lambda: shopify.render(
+            state.orders_view().filter(pl.col("channel_id") == "shopify")
+        ).len(),
+        "amazon_orders": lambda: amazon.snapshot().orders.height,
+        "aftership_trackings": lambda: aftership.data().trackings.height,
+        **{
+            f"stripe_{name}": (lambda r=res: stripe._rendered(r).height)
+            for name, res in resources.items()
+        },
+        "paypal_transactions": lambda: paypal._rows().frame.height,
+    }
+    result: dict[str, Any] = {"world_orders": n_orders}
+    for label in ("at_start", "after_a_day"):
+        for name, step in steps.items():
+            started = time.perf_counter()
+            records = step()
+            result.setdefault(name, {})[label] = {
+                "records": records,
+                "seconds": round(time.perf_counter() - started, 2),
+            }
+        state.advance(1)
+    result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    return result
+
+
 def _in_fresh_process(func: Any, *args: Any) -> Any:
     with multiprocessing.get_context("spawn").Pool(1) as pool:
         return pool.apply(func, args)
@@ -452,6 +497,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument(
         "--serve-orders", default="10000,100000", help="orders per served world ('' to skip)"
     )
+    parser.add_argument(
+        "--prerender-orders",
+        default="100000",
+        help="orders per world whose pre-rendering is timed in-process ('' to skip)",
+    )
     parser.add_argument("--page-size", type=int, default=250)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--no-write", action="store_true", help="skip writing the ledgers")
@@ -473,6 +523,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             f"{result['generate_seconds']:.1f}s, write {result.get('write_seconds', 0):.1f}s, "
             f"peak {result['peak_rss_mb']:,} MB"
         )
+    report["prerender"] = []
+    for size in (int(s) for s in args.prerender_orders.split(",") if s):
+        result = _in_fresh_process(_prerender, size, args.seed)
+        report["prerender"].append(result)
+        timings = ", ".join(
+            f"{name} {value['at_start']['seconds']:.1f}s"
+            for name, value in result.items()
+            if isinstance(value, dict)
+        )
+        print(f"pre-render a {size:,}-order world: {timings}; peak {result['peak_rss_mb']:,} MB")
     report["serving"] = []
     for size in (int(s) for s in args.serve_orders.split(",") if s):
         print(f"serve a {size:,}-order world (steady rate; the first walk builds the views):")
@@ -485,7 +545,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             f"{serving['shopify_first_page_after_clock_advance_seconds']:.2f}s"
         )
     args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / f"sandbox-{datetime.now(UTC):%Y-%m-%d}.json"
+    # One file per kind of run, so that a serving run does not replace generation figures.
+    parts = [
+        kind
+        for kind, given in (
+            ("generation", args.sizes),
+            ("prerender", args.prerender_orders),
+            ("serving", args.serve_orders),
+        )
+        if given
+    ]
+    path = args.out / f"sandbox-{'-'.join(parts)}-{datetime.now(UTC):%Y-%m-%d}.json"
     path.write_text(json.dumps(report, indent=2) + "\n")
     print(f"wrote {path}")
     return report
