@@ -15,8 +15,8 @@ shows up only when AfterShip next polls the carrier, 5 to 90 minutes after the s
 ``updated_at_min`` windows sees every scan exactly when AfterShip would have shown it.
 
 Speed matters (pages of up to 200 trackings, with a dozen checkpoints each): per-tracking facts
-are derived once per clock position in polars, checkpoint strings are formatted per page in
-polars, and nothing is deep-copied.
+are derived once per clock position in polars, and ``tracking_json`` renders every tracking and
+checkpoint as JSON text column-wise at the same time; a page is then a byte-join.
 """
 
 from __future__ import annotations

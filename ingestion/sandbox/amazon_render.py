@@ -19,8 +19,9 @@ Amazon's own quirks are reproduced on purpose, because connectors must survive t
   scheduled delivery, serial numbers, used-condition notes) appear on a deterministic share of
   records chosen from the ids, so the same seed serves the same payloads.
 
-Speed matters (getOrders pages are 100 orders): timestamps are formatted by polars for the
-whole page, rows leave polars once, and nothing is deep-copied.
+Speed matters: ``orders_json`` renders every order as JSON text column-wise once per clock
+position, so a getOrders page is a byte-join; the single-order operations and getOrderItems
+build dicts from one row (``page_frame``).
 """
 
 from __future__ import annotations

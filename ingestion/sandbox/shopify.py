@@ -7,9 +7,11 @@ minor units, ``*_set`` pairs in shop and presentment currency, fulfilments only 
 refunds only once refunded, timestamps in the customer's local offset. Fields the world does
 not model carry plausible constants or values derived from ids.
 
-Speed matters (a page is 250 orders and benchmarks walk millions): rows come out of polars once
-per page, each line-item dict is built once and shared by ``line_items``, ``fulfillments`` and
-``refund_line_items`` (orjson serialises shared objects fine), and nothing is deep-copied.
+Speed matters (a page is 250 orders and benchmarks walk millions): ``OrderRenderer`` renders
+every order of the store as JSON text column-wise, once per clock position (``jsonfrag``), each
+line item once and spliced into ``line_items``, ``fulfillments`` and ``refund_line_items``; the
+server keeps the bytes beside each order row and serves a page as a byte-join. The per-order
+Python renderer it replaced is kept as the tests' reference (``tests/sandbox``).
 """
 
 from __future__ import annotations

@@ -9,9 +9,11 @@ minor units as Stripe sends them, lowercase currencies, unix-second timestamps, 
 fingerprint, 3-D Secure outcome) are derived deterministically from ids, so that one seed always
 serves the same bytes.
 
-Every renderer takes ``view`` (a ``LedgerView``: ledger tables as of the sandbox clock, with key
-indexes) and the rows of one page, and looks up related rows only for that page (at most 100
-objects), by index, never by scanning a table.
+Charges, refunds and balance transactions, the high-volume lists, are rendered column-wise for
+a whole table once per clock position (``*_json``: JSON bytes per row). Disputes and payouts,
+a few hundred objects, are rendered per page: those renderers take ``view`` (a ``LedgerView``:
+ledger tables as of the sandbox clock, with key indexes) and the rows of one page, and look up
+related rows only for that page, by index, never by scanning a table.
 """
 
 from __future__ import annotations
