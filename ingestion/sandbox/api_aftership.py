@@ -37,6 +37,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+import orjson
 import polars as pl
 import pycountry
 from starlette.requests import Request
@@ -45,8 +46,13 @@ from starlette.routing import Route
 
 from ingestion.sandbox import aftership_render as render
 from ingestion.sandbox.context import SandboxContext
-from ingestion.sandbox.fault_data import page_faults
-from ingestion.sandbox.http_common import BadRequest, epoch_us, json_response, parse_instant
+from ingestion.sandbox.http_common import (
+    BadRequest,
+    epoch_us,
+    json_response,
+    page_records,
+    parse_instant,
+)
 from ingestion.sandbox.rate_limit import LeakyBucket
 
 SANDBOX_API_KEY = "asat_sandbox"
@@ -136,6 +142,11 @@ class _AfterShipApi:
                 self._weights(),
                 now,
             )
+            # Every tracking's JSON, rendered once per clock position: a page is a byte-join.
+            built = render.Trackings(
+                trackings=built.trackings.with_columns(render.tracking_json(built, now)),
+                events=built.events,
+            )
             self._cache = (key, built)
             return built
 
@@ -178,8 +189,7 @@ class _AfterShipApi:
         limit = _int_param(params, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
         data = self.data()
         # Whole seconds, as echoed: a client passing the echo back walks the same window.
-        clock = self.ctx.state.now
-        now = clock.replace(microsecond=0)
+        now = self.ctx.state.now.replace(microsecond=0)
         created_min = _instant(params, "created_at_min") or now - RETENTION
         created_max = _instant(params, "created_at_max") or now
         conditions = [pl.col("created_us").is_between(epoch_us(created_min), epoch_us(created_max))]
@@ -221,17 +231,17 @@ class _AfterShipApi:
         frame = data.trackings.filter(*conditions)
         offset = (page_no - 1) * limit
         rows = frame.slice(offset, limit)
-        trackings = page_faults(
+        trackings = page_records(
             request,
-            "aftership",
-            "trackings",
-            render.render_page(data, rows, clock),
+            rows["_json"].to_list(),
+            api="aftership",
+            entity="trackings",
             # Keyed by tracking number, which the ledger holds as is (``shipments``), so the
             # ledger's ``malformed_records`` can list these without rendering anything.
-            "tracking_number",
+            id_field="tracking_number",
             previous=None
             if offset == 0 or offset > frame.height
-            else lambda: render.render_page(data, frame.slice(offset - 1, 1), clock),
+            else lambda: frame.slice(offset - 1, 1)["_json"].to_list(),
         )
         body = {
             "meta": {"code": 200},
@@ -263,10 +273,11 @@ class _AfterShipApi:
                 return _not_found(headers)
             rows = data.trackings.filter(pl.col("shipment_id") == shipment)
             # The id also encodes the creation second: reject ids that only share the shipment.
-            rendered = render.render_page(data, rows, self.ctx.state.now)
-            if not rendered or rendered[0]["id"] != request.path_params["tracking_id"]:
+            if rows.is_empty() or request.path_params["tracking_id"] != render.tracking_id(
+                shipment, int(rows["created_us"][0]) // 1_000_000
+            ):
                 return _not_found(headers)
-            body = {"meta": {"code": 200}, "data": {"tracking": rendered[0]}}
+            body = {"meta": {"code": 200}, "data": {"tracking": orjson.Fragment(rows["_json"][0])}}
             return json_response(body, 200, headers)
 
         return self._guarded(request, handler)
@@ -280,10 +291,9 @@ class _AfterShipApi:
                 pl.col("tracking_number") == request.path_params["tracking_number"],
                 pl.col("carrier").is_in(carriers),
             )
-            rendered = render.render_page(data, rows.head(1), self.ctx.state.now)
-            if not rendered:
+            if rows.is_empty():
                 return _not_found(headers)
-            body = {"meta": {"code": 200}, "data": {"tracking": rendered[0]}}
+            body = {"meta": {"code": 200}, "data": {"tracking": orjson.Fragment(rows["_json"][0])}}
             return json_response(body, 200, headers)
 
         return self._guarded(request, handler)

@@ -39,7 +39,7 @@ import base64
 import binascii
 import threading
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -52,8 +52,15 @@ from starlette.routing import Route
 from ingestion.sandbox import amazon_render as render
 from ingestion.sandbox.context import SandboxContext
 from ingestion.sandbox.fault_data import page_faults, row_at
-from ingestion.sandbox.http_common import BadRequest, epoch_us, iso_z, json_response, parse_instant
-from ingestion.sandbox.pagination import keyset_page
+from ingestion.sandbox.http_common import (
+    BadRequest,
+    epoch_us,
+    iso_z,
+    json_response,
+    page_records,
+    parse_instant,
+)
+from ingestion.sandbox.pagination import SortedFrame
 from ingestion.sandbox.rate_limit import LeakyBucket
 
 SANDBOX_ACCESS_TOKEN = "Atza|sandbox"
@@ -64,6 +71,7 @@ ORDER_ITEMS_PAGE_SIZE = 30
 # getOrders' *Before bounds must be at least this far behind the clock.
 SETTLE = timedelta(minutes=2)
 _MAX_LIST = 50
+_MAX_LISTED = 32
 _INVALID = "Invalid Input"
 
 
@@ -150,6 +158,9 @@ class _Snapshot:
     lines: pl.DataFrame  # order_lines of those orders + qty_shipped, sorted by (order_id, line_id)
     marketplaces: frozenset[str]
     lookups: render.Lookups
+    # The filtered, sorted orders of each getOrders query (keyed by the query without its
+    # position), so that following NextTokens costs a binary search per page, not a scan.
+    listed: dict[bytes, SortedFrame] = field(default_factory=dict)
 
 
 def _list_param(request: Request, name: str) -> list[str] | None:
@@ -214,6 +225,11 @@ class _AmazonApi:
                 now,
                 _allocations(ctx),
             )
+            lookups = render.make_lookups(
+                _view(ctx, "customers"), _view(ctx, "products"), _view(ctx, "warehouses")
+            )
+            # Every order's JSON, rendered once per clock position: a page is a byte-join.
+            orders = orders.with_columns(render.orders_json(orders, lookups))
             t = pl.lit(now).cast(pl.Datetime("us", "UTC"))
             shipped = (
                 _view(ctx, "shipment_lines")
@@ -236,9 +252,6 @@ class _AmazonApi:
             )
             marketplaces = frozenset(
                 channels.filter(pl.col("platform") == "amazon")["marketplace_id"].to_list()
-            )
-            lookups = render.make_lookups(
-                _view(ctx, "customers"), _view(ctx, "products"), _view(ctx, "warehouses")
             )
             snap = _Snapshot(
                 key=key,
@@ -397,18 +410,25 @@ class _AmazonApi:
         if q["ids"] is not None:
             conditions.append(pl.col("external_order_id").is_in(q["ids"]))
         keys = [key, "external_order_id"]
-        frame = snap.orders.filter(*conditions)
-        page = keyset_page(frame, keys, q["n"], after=q["k"])
+        query = orjson.dumps({k: v for k, v in q.items() if k != "k"}, option=orjson.OPT_SORT_KEYS)
+        with self._lock:
+            listed = snap.listed.get(query)
+            if listed is None:
+                if len(snap.listed) >= _MAX_LISTED:
+                    snap.listed.clear()
+                listed = snap.listed[query] = SortedFrame(snap.orders.filter(*conditions), keys)
+        frame = listed.frame
+        page = listed.page(q["n"], after=q["k"])
         cursor = q["k"]
-        orders = page_faults(
+        orders = page_records(
             request,
-            "amazon",
-            "orders",
-            render.render_orders(page.rows, snap.lookups),
-            "AmazonOrderId",
+            page.rows["_json"].to_list(),
+            api="amazon",
+            entity="orders",
+            id_field="AmazonOrderId",
             previous=None
             if cursor is None
-            else lambda: render.render_orders(row_at(frame, keys, cursor), snap.lookups),
+            else lambda: row_at(frame, keys, cursor)["_json"].to_list(),
         )
         payload: dict[str, Any] = {"Orders": orders}
         if page.has_next:
@@ -431,9 +451,7 @@ class _AmazonApi:
         return self._guarded(request, operation, handler)
 
     def get_order(self, request: Request) -> Response:
-        return self._single(
-            request, "getOrder", lambda _r, snap, o: render.render_order(o, snap.lookups)
-        )
+        return self._single(request, "getOrder", lambda _r, _s, o: orjson.Fragment(o["_json"]))
 
     def get_order_address(self, request: Request) -> Response:
         return self._single(request, "getOrderAddress", lambda _r, _s, o: render.render_address(o))

@@ -32,10 +32,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ingestion.sandbox import paypal_render
 from ingestion.sandbox.context import SandboxContext
-from ingestion.sandbox.fault_data import page_faults
-from ingestion.sandbox.http_common import epoch_us, json_response
-from ingestion.sandbox.money import formatter, minor_units
+from ingestion.sandbox.http_common import epoch_us, json_response, page_records
+from ingestion.sandbox.jsonfrag import IdHashes
+from ingestion.sandbox.money import minor_units
+from ingestion.sandbox.paypal_render import EVENT_PAYMENT, EVENT_REFUND, SECTIONS
 from ingestion.sandbox.stripe_ledger import LedgerView
 
 CLIENT_ID = "tradelane_sandbox_client_id"
@@ -45,24 +47,13 @@ MAX_WINDOW = timedelta(days=31)
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 500
 ACCOUNT_NUMBER = "TLSBXMERCH0001"
-# The merchant account's own PayPal id (payer of payouts, payee of payments).
-_MERCHANT_ACCOUNT_ID = "3TLSANDBOXMRC"
 _INFO_LINK = "https://developer.paypal.com/docs/api/transaction-search/v1/#errors"
 _SCOPE = (
     "https://uri.paypal.com/services/reporting/search/read "
     "https://uri.paypal.com/services/payments/refund openid"
 )
-_SECTIONS = (
-    "transaction_info",
-    "payer_info",
-    "shipping_info",
-    "cart_info",
-    "store_info",
-    "auction_info",
-    "incentive_info",
-)
-# PayPal's event codes: checkout payment, merchant-initiated refund, withdrawal to a bank.
-EVENT_PAYMENT, EVENT_REFUND, EVENT_PAYOUT = "T0006", "T1107", "T0400"
+# PayPal's event code of a withdrawal to a bank (payments and refunds: paypal_render).
+EVENT_PAYOUT = "T0400"
 _ROW_SCHEMA = {
     "transaction_id": pl.String,
     "event_code": pl.String,
@@ -138,10 +129,6 @@ def paypal_time(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
 
 
-def _amount(minor: int, currency: str) -> dict[str, str]:
-    return {"currency_code": currency, "value": formatter(currency)(minor)}
-
-
 def convert_minor(amount_minor: int, rate: float, from_currency: str, to_currency: str) -> int:
     """``amount_minor`` of ``from_currency`` at ``rate`` in minor units of ``to_currency``,
     rounded half-even (the ledger's rule for settlement amounts)."""
@@ -150,17 +137,6 @@ def convert_minor(amount_minor: int, rate: float, from_currency: str, to_currenc
     shift = minor_units(to_currency) - minor_units(from_currency)
     value = Decimal(amount_minor) * Decimal(str(rate)) * Decimal(10) ** shift
     return int(value.quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
-
-
-def _account_id(value: object) -> str:
-    """A 13-character PayPal account id derived from a ledger id."""
-    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-    n = int.from_bytes(hashlib.blake2b(f"payer:{value}".encode(), digest_size=10).digest(), "big")
-    chars = []
-    for _ in range(13):
-        n, r = divmod(n, len(alphabet))
-        chars.append(alphabet[r])
-    return "".join(chars)
 
 
 class _Rows:
@@ -260,179 +236,6 @@ def transaction_rows(view: LedgerView) -> pl.DataFrame:
     return pl.concat(frames).sort("initiated_at", "transaction_id")
 
 
-def _in_currency(line: dict[str, Any], order: dict[str, Any], column: str, currency: str) -> int:
-    """A line amount (``unit_price``, ``discount`` or ``tax``) in ``currency``: the ledger's
-    presentment amount when the buyer paid in the presentment currency, else converted from
-    the shop currency at the order's rate."""
-    presentment = line.get(f"{column}_presentment_minor")
-    if presentment is not None and order.get("presentment_currency") == currency:
-        return int(presentment)
-    return convert_minor(
-        line.get(f"{column}_minor") or 0,
-        order.get("fx_rate_to_presentment") or 1.0,
-        line.get("currency") or order["currency"],
-        currency,
-    )
-
-
-def _cart(
-    order: dict[str, Any],
-    lines: list[dict[str, Any]],
-    products: dict[str, dict[str, Any]],
-    currency: str,
-) -> dict[str, Any]:
-    fmt = formatter(currency)
-    items: list[dict[str, Any]] = []
-    invoice = order.get("name") or str(order["order_id"])
-    discount = 0
-    for line in lines:
-        product = products.get(line["sku"], {})
-        qty = line["quantity"]
-        unit = _in_currency(line, order, "unit_price", currency)
-        tax = _in_currency(line, order, "tax", currency)
-        discount += _in_currency(line, order, "discount", currency)
-        items.append(
-            {
-                "item_code": line["sku"],
-                "item_name": product.get("title") or line["sku"],
-                "item_description": product.get("variant_title") or product.get("title") or "",
-                "item_quantity": str(qty),
-                "item_unit_price": {"currency_code": currency, "value": fmt(unit)},
-                "item_amount": {"currency_code": currency, "value": fmt(unit * qty)},
-                "tax_amounts": [{"tax_amount": {"currency_code": currency, "value": fmt(tax)}}],
-                "total_item_amount": {"currency_code": currency, "value": fmt(unit * qty + tax)},
-                "invoice_number": invoice,
-            }
-        )
-    if discount:
-        # Discounts travel as a negative line without an item code, as checkout sends them.
-        items.append(
-            {
-                "item_name": "Discount",
-                "item_quantity": "1",
-                "item_unit_price": {"currency_code": currency, "value": fmt(-discount)},
-                "item_amount": {"currency_code": currency, "value": fmt(-discount)},
-                "total_item_amount": {"currency_code": currency, "value": fmt(-discount)},
-                "invoice_number": invoice,
-            }
-        )
-    return {"item_details": items}
-
-
-def render_transactions(
-    view: LedgerView, rows: list[dict[str, Any]], sections: set[str]
-) -> list[dict[str, Any]]:
-    """``transaction_details`` entries for rows of ``transaction_rows``, with the requested
-    ``sections`` (``transaction_info`` always)."""
-    order_ids = sorted({r["order_id"] for r in rows if r["order_id"] is not None})
-    orders: dict[int, dict[str, Any]] = {}
-    customers: dict[int, dict[str, Any]] = {}
-    lines_by_order: dict[int, list[dict[str, Any]]] = {}
-    products: dict[str, dict[str, Any]] = {}
-    if order_ids:
-        orders = view.by("orders", "order_id", order_ids)
-        customers = view.by("customers", "customer_id", {o["customer_id"] for o in orders.values()})
-        if "cart_info" in sections:
-            for line in view.rows("order_lines", "order_id", order_ids).sort("line_id").to_dicts():
-                lines_by_order.setdefault(line["order_id"], []).append(line)
-            skus = {ln["sku"] for lns in lines_by_order.values() for ln in lns}
-            products = view.by("products", "sku", skus)
-
-    out = []
-    for r in rows:
-        currency = r["currency"]
-        order = orders.get(r["order_id"]) if r["order_id"] is not None else None
-        customer = customers.get(order["customer_id"]) if order else None
-        initiated = paypal_time(r["initiated_at"])
-        is_payment = r["event_code"] == EVENT_PAYMENT
-        info: dict[str, Any] = {
-            "paypal_account_id": _account_id(customer["customer_id"])
-            if customer
-            else _MERCHANT_ACCOUNT_ID,
-            "transaction_id": r["transaction_id"],
-            "transaction_event_code": r["event_code"],
-            "transaction_initiation_date": initiated,
-            "transaction_updated_date": initiated,
-            "transaction_amount": _amount(r["amount_minor"], currency),
-            "fee_amount": _amount(r["fee_minor"], r["fee_currency"] or currency),
-            "transaction_status": r["status"],
-            "protection_eligibility": "01" if is_payment else "02",
-        }
-        if r["reference_id"] is not None:
-            info["paypal_reference_id"] = r["reference_id"]
-            info["paypal_reference_id_type"] = "TXN"
-        if order is not None:
-            name = order.get("name") or str(order["order_id"])
-            shipping = order.get("total_shipping_presentment_minor")
-            if shipping is None or order.get("presentment_currency") != currency:
-                shipping = convert_minor(
-                    order.get("total_shipping_minor", 0) or 0,
-                    order.get("fx_rate_to_presentment") or 1.0,
-                    order.get("currency") or currency,
-                    currency,
-                )
-            info |= {
-                "insurance_amount": _amount(0, currency),
-                "shipping_amount": _amount(shipping if is_payment else 0, currency),
-                "shipping_discount_amount": _amount(0, currency),
-                "transaction_subject": f"Tradelane order {name}",
-                "transaction_note": "Refund for returned items"
-                if r["event_code"] == EVENT_REFUND
-                else f"Thank you for your order {name}",
-                "invoice_id": name.lstrip("#"),
-                "custom_field": str(order.get("external_order_id") or order["order_id"]),
-            }
-        else:
-            info["transaction_subject"] = "Withdrawal to bank account"
-        detail: dict[str, Any] = {"transaction_info": info}
-        if "payer_info" in sections:
-            detail["payer_info"] = _payer(customer) if customer else {}
-        if "shipping_info" in sections:
-            detail["shipping_info"] = _shipping(customer) if customer and is_payment else {}
-        if "cart_info" in sections:
-            detail["cart_info"] = (
-                _cart(order, lines_by_order.get(order["order_id"], []), products, currency)
-                if order is not None and is_payment
-                else {}
-            )
-        for section in ("store_info", "auction_info", "incentive_info"):
-            if section in sections:
-                detail[section] = {}
-        out.append(detail)
-    return out
-
-
-def _payer(c: dict[str, Any]) -> dict[str, Any]:
-    full = " ".join(p for p in (c.get("first_name"), c.get("last_name")) if p)
-    return {
-        "account_id": _account_id(c["customer_id"]),
-        "email_address": c.get("email"),
-        "address_status": "Y",
-        "payer_status": "Y",
-        "payer_name": {
-            "given_name": c.get("first_name"),
-            "surname": c.get("last_name"),
-            "alternate_full_name": full,
-        },
-        "country_code": c.get("country_code"),
-    }
-
-
-def _shipping(c: dict[str, Any]) -> dict[str, Any]:
-    address = {
-        "line1": c.get("address1"),
-        "line2": c.get("address2"),
-        "city": c.get("city"),
-        "state": c.get("province_code"),
-        "country_code": c.get("country_code"),
-        "postal_code": c.get("postal_code"),
-    }
-    return {
-        "name": " ".join(p for p in (c.get("first_name"), c.get("last_name")) if p),
-        "address": {k: v for k, v in address.items() if v is not None},
-    }
-
-
 class PayPalApi:
     """OAuth tokens and the reporting endpoint of one sandbox."""
 
@@ -445,6 +248,7 @@ class PayPalApi:
         self._tokens: dict[str, float] = {}
         self._lock = threading.Lock()
         self._serial = itertools.count(1)
+        self.hashes = IdHashes()
 
     # OAuth ---------------------------------------------------------------------------------
 
@@ -529,15 +333,21 @@ class PayPalApi:
             body, previous = self.search(dict(request.query_params), str(request.url))
         except PayPalError as exc:
             return exc.response()
-        body["transaction_details"] = page_faults(
+        body["transaction_details"] = page_records(
             request,
-            "paypal",
-            "transactions",
             body["transaction_details"],
-            "transaction_info.transaction_id",
-            previous,
+            api="paypal",
+            entity="transactions",
+            id_field="transaction_info.transaction_id",
+            previous=previous,
         )
         return json_response(body)
+
+    def _accounts(self, customer_ids: pl.Series) -> pl.DataFrame:
+        """PayPal account ids (``_account``) of customers (``_id``), hashed once per id."""
+        return self.hashes.lookup(
+            "account", customer_ids, {"_account": paypal_render.account_id}, {"_account": pl.String}
+        )
 
     def _rows(self) -> _Rows:
         """Every transaction with its epoch, built once per clock position: a connector's
@@ -545,7 +355,11 @@ class PayPalApi:
         return self.view.derived(
             ("paypal", "rows"),
             ["payments", "payment_refunds", "payouts", "orders"],
-            lambda: _Rows(transaction_rows(self.view)),
+            lambda: _Rows(
+                paypal_render.sections(
+                    self.view, transaction_rows(self.view), self._accounts, convert_minor
+                )
+            ),
         )
 
     def last_refreshed(self) -> datetime:
@@ -572,7 +386,7 @@ class PayPalApi:
         page = _positive_int(params, "page", 1, None)
         page_size = _positive_int(params, "page_size", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
         fields = {f.strip() for f in params.get("fields", "transaction_info").split(",")}
-        sections = set(_SECTIONS) if "all" in fields else (fields & set(_SECTIONS))
+        sections = set(SECTIONS) if "all" in fields else (fields & set(SECTIONS))
         sections.add("transaction_info")
 
         rows = self._rows()
@@ -595,10 +409,10 @@ class PayPalApi:
         total = matched.height
         total_pages = max(1, math.ceil(total / page_size))
         offset = (page - 1) * page_size
-        page_rows = matched.slice(offset, page_size).to_dicts()
+        page_rows = paypal_render.page_details(matched.slice(offset, page_size), sections)
 
-        def previous() -> list[dict[str, Any]]:
-            return render_transactions(self.view, matched.slice(offset - 1, 1).to_dicts(), sections)
+        def previous() -> list[bytes]:
+            return paypal_render.page_details(matched.slice(offset - 1, 1), sections)
 
         base = url.split("?", 1)[0]
         query = {k: v for k, v in params.items() if k not in ("page", "page_size")}
@@ -611,7 +425,7 @@ class PayPalApi:
         if page < total_pages:
             links += [link(page + 1, "next"), link(total_pages, "last")]
         body = {
-            "transaction_details": render_transactions(self.view, page_rows, sections),
+            "transaction_details": page_rows,
             "account_number": ACCOUNT_NUMBER,
             "start_date": paypal_time(start),
             "end_date": paypal_time(end),

@@ -27,9 +27,15 @@ from starlette.routing import Route
 from ingestion.sandbox import shopify_finance_objects as sfo
 from ingestion.sandbox.context import SandboxContext
 from ingestion.sandbox.fault_data import RecordShape, page_faults, register_shape, row_at
-from ingestion.sandbox.http_common import BadRequest, json_response, parse_instant, parse_limit
+from ingestion.sandbox.http_common import (
+    BadRequest,
+    json_response,
+    parse_instant,
+    parse_limit,
+    select_fields,
+)
 from ingestion.sandbox.pagination import CursorError, SortedFrame, decode_cursor, encode_cursor
-from ingestion.sandbox.shopify import API_VERSION, select_fields
+from ingestion.sandbox.shopify import API_VERSION
 from ingestion.sandbox.stripe_ledger import LedgerView
 
 PREFIX = f"/admin/api/{API_VERSION}"

@@ -29,7 +29,7 @@ from starlette.routing import Route
 from ingestion.sandbox import stripe_objects
 from ingestion.sandbox.context import SandboxContext
 from ingestion.sandbox.fault_data import page_faults
-from ingestion.sandbox.http_common import json_response
+from ingestion.sandbox.http_common import json_response, page_records
 from ingestion.sandbox.rate_limit import LeakyBucket
 from ingestion.sandbox.stripe_ledger import LedgerView
 
@@ -57,6 +57,10 @@ _RATE_LIMITED = (
 )
 
 Renderer = Callable[[stripe_objects.View, list[dict[str, Any]], datetime], list[dict[str, Any]]]
+# Renders a table's rows column-wise (one JSON object per row, as bytes).
+JsonRenderer = Callable[
+    [stripe_objects.View, pl.DataFrame, datetime, stripe_objects.IdHashes], pl.Series
+]
 
 
 @dataclass(frozen=True)
@@ -68,9 +72,12 @@ class _Resource:
     table: str
     id_column: str
     noun: str
-    render: Renderer
+    render: Renderer | JsonRenderer
     stripe_rows: pl.Expr
     filters: dict[str, str] = field(default_factory=dict)
+    # Whether ``render`` is a ``JsonRenderer``: the list's objects are then rendered once per
+    # clock position and a page is a byte-join.
+    prerendered: bool = False
 
 
 # Tables without a provider column tell Stripe's rows by their id prefix.
@@ -83,26 +90,29 @@ RESOURCES = (
         "balance_transactions",
         "balance_transaction_id",
         "balance transaction",
-        stripe_objects.render_balance_transactions,
+        lambda view, rows, now, _hashes: stripe_objects.balance_transactions_json(view, rows, now),
         _PROVIDER_IS_STRIPE,
         {"payout": "payout_id", "type": "type", "source": "source_id", "currency": "currency"},
+        prerendered=True,
     ),
     _Resource(
         "/v1/charges",
         "payments",
         "payment_id",
         "charge",
-        stripe_objects.render_charges,
+        stripe_objects.charges_json,
         _PROVIDER_IS_STRIPE,
+        prerendered=True,
     ),
     _Resource(
         "/v1/refunds",
         "payment_refunds",
         "payment_refund_id",
         "refund",
-        stripe_objects.render_refunds,
+        stripe_objects.refunds_json,
         pl.col("payment_refund_id").str.starts_with("re_"),
         {"charge": "payment_id"},
+        prerendered=True,
     ),
     _Resource(
         "/v1/disputes",
@@ -205,6 +215,7 @@ class StripeApi:
             RATE_PER_SECOND, float(RATE_PER_SECOND), clock=ctx.config.rate_limit_clock
         )
         self._request_ids = itertools.count(1)
+        self.hashes = stripe_objects.IdHashes()
 
     def _gate(self, request: Request) -> tuple[Response | None, dict[str, str]]:
         headers = {
@@ -245,7 +256,17 @@ class StripeApi:
             except StripeError as exc:
                 return exc.response(headers)
             entity = resource.path.rsplit("/", 1)[-1]
-            body["data"] = page_faults(request, "stripe", entity, body["data"], "id", previous)
+            if resource.prerendered:
+                body["data"] = page_records(
+                    request,
+                    body["data"],
+                    api="stripe",
+                    entity=entity,
+                    id_field="id",
+                    previous=previous,
+                )
+            else:
+                body["data"] = page_faults(request, "stripe", entity, body["data"], "id", previous)
             return json_response(body, 200, headers)
 
         return handle
@@ -286,10 +307,11 @@ class StripeApi:
                 if name == "payout" and self.view.rows("payouts", "payout_id", [value]).is_empty():
                     raise StripeError(f"No such payout: '{value}'", "payout", "resource_missing")
                 filters.append((name, value.lower() if name == "currency" else value))
+        table = self._rendered(resource) if resource.prerendered else self.view(resource.table)
         listed = self.view.derived(
             ("stripe", resource.path, tuple(filters)),
             [resource.table],
-            lambda: _SortedList.build(self.view(resource.table), resource, filters),
+            lambda: _SortedList.build(table, resource, filters),
         )
 
         after_id = query.get("starting_after")
@@ -308,13 +330,33 @@ class StripeApi:
             rows, has_more = listed.page(limit, after=cursor)
         else:
             rows, has_more = listed.page(limit, before=cursor)
-        data = resource.render(self.view, rows.to_dicts(), self.view.now)
+        previous: Callable[[], list[Any]] | None = None
+        if resource.prerendered:
+            data: list[Any] = rows["_json"].to_list()
+            if after_id is not None:
+
+                def previous() -> list[Any]:
+                    return table.filter(pl.col(resource.id_column) == after_id)["_json"].to_list()
+
+        else:
+            render: Renderer = resource.render  # type: ignore[assignment]
+            data = render(self.view, rows.to_dicts(), self.view.now)
+            if after_id is not None:
+                anchor_rows = self.view.dicts(resource.table, resource.id_column, [after_id])
+                previous = functools.partial(render, self.view, anchor_rows, self.view.now)
         body = {"object": "list", "data": data, "has_more": has_more, "url": resource.path}
-        previous = None
-        if after_id is not None:
-            anchor_rows = self.view.dicts(resource.table, resource.id_column, [after_id])
-            previous = functools.partial(resource.render, self.view, anchor_rows, self.view.now)
         return body, previous
+
+    def _rendered(self, resource: _Resource) -> pl.DataFrame:
+        """The resource's Stripe rows with each object's JSON in ``_json``, rendered once per
+        clock position (every table it reads moves with the clock together)."""
+        render: JsonRenderer = resource.render  # type: ignore[assignment]
+
+        def build() -> pl.DataFrame:
+            rows = self.view(resource.table).filter(resource.stripe_rows)
+            return rows.with_columns(render(self.view, rows, self.view.now, self.hashes))
+
+        return self.view.derived(("stripe-json", resource.path), [resource.table], build)
 
     def balance(self, request: Request) -> Response:
         """``GET /v1/balance``: what the next payouts will pay (see ``render_balance``)."""

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+from starlette.requests import Request
 from starlette.responses import Response
+
+from ingestion.sandbox.fault_data import IdField, page_faults
+from ingestion.sandbox.faults import FaultRun
 
 
 class BadRequest(Exception):
@@ -19,6 +24,46 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
     return Response(
         orjson.dumps(body), status_code=status, headers=headers, media_type="application/json"
     )
+
+
+def page_records(
+    request: Request,
+    records: Sequence[bytes],
+    *,
+    api: str,
+    entity: str,
+    id_field: IdField,
+    previous: Callable[[], Sequence[bytes]] | None = None,
+    fields: Sequence[str] = (),
+) -> orjson.Fragment | list[dict[str, Any]]:
+    """A page of records already rendered as JSON (UTF-8 bytes), as the value to put in a
+    response body: an ``orjson.Fragment`` that orjson splices in as is.
+
+    Why: the hot path is then a byte-join, with no parsing or dict building per record. Only
+    when a record must change (``fields=`` projection, or a fault profile with data faults) are
+    the page's records parsed, projected and handed to ``page_faults`` as dicts, as before;
+    ``previous`` renders the page before this one (its last record may be repeated)."""
+    run = FaultRun.from_scope(request.scope)
+    if not fields and (run is None or not run.profile.has_data_faults):
+        return orjson.Fragment(b"[" + b",".join(records) + b"]")
+
+    def parsed(rows: Sequence[bytes]) -> list[dict[str, Any]]:
+        dicts = [orjson.loads(r) for r in rows]
+        return [select_fields(d, fields) for d in dicts] if fields else dicts
+
+    return page_faults(
+        request,
+        api,
+        entity,
+        parsed(records),
+        id_field,
+        None if previous is None else lambda: parsed(previous()),
+    )
+
+
+def select_fields(record: dict[str, Any], fields: Sequence[str]) -> dict[str, Any]:
+    """The ``fields=`` parameter: keep only the named top-level keys, in that order."""
+    return {f: record[f] for f in fields if f in record}
 
 
 def parse_instant(param: str, value: str) -> datetime:

@@ -95,8 +95,9 @@ def keyset_page(
 
 
 class SortedFrame:
-    """A frame sorted once by integer keys (all ascending or all descending) that serves
-    keyset pages by binary search: a page costs O(log n + limit), never a sort or a scan.
+    """A frame sorted once by its keys (all ascending or all descending) that serves keyset
+    pages by binary search: a page costs O(log n + limit), never a sort or a scan. Keys are
+    integers; string keys (an Amazon order id after its timestamp) only in ascending order.
 
     Why: a million-order view is paged thousands of times per clock position; sorting or
     filtering the whole frame per page would make serving slower than ingestion."""
@@ -106,8 +107,16 @@ class SortedFrame:
         self.descending = descending
         self.frame = frame.sort(list(keys), descending=descending)
         sign = -1 if descending else 1
-        # Keys as ascending int64 arrays (negated when the order is descending).
-        self._cols = tuple(sign * self.frame[k].to_numpy().astype(np.int64) for k in keys)
+        # Keys as ascending arrays: int64 (negated when the order is descending), or strings.
+        cols = []
+        for k in keys:
+            if self.frame[k].dtype == pl.String:
+                if descending:
+                    raise ValueError("string keys are supported in ascending order only")
+                cols.append(self.frame[k].to_numpy().astype(str))
+            else:
+                cols.append(sign * self.frame[k].to_numpy().astype(np.int64))
+        self._cols = tuple(cols)
 
     @property
     def height(self) -> int:
@@ -118,7 +127,7 @@ class SortedFrame:
         sign = -1 if self.descending else 1
         lo, hi = 0, self.frame.height
         for col, value in zip(self._cols, values, strict=True):
-            x = sign * int(value)
+            x = str(value) if col.dtype.kind == "U" else sign * int(value)
             lo, hi = (
                 lo + int(np.searchsorted(col[lo:hi], x, side="left")),
                 lo + int(np.searchsorted(col[lo:hi], x, side="right")),

@@ -52,6 +52,7 @@ from ingestion.sandbox.http_common import (
     epoch_us,
     iso_z,
     json_response,
+    page_records,
     parse_instant,
     parse_limit,
 )
@@ -63,7 +64,7 @@ from ingestion.sandbox.pagination import (
     encode_cursor,
     keyset_page,
 )
-from ingestion.sandbox.shopify import API_VERSION, ShopContext, render_orders, select_fields
+from ingestion.sandbox.shopify import API_VERSION, OrderRenderer, ShopContext
 from ingestion.sandbox.state import SandboxState
 from ingestion.sandbox.world import generate_world
 
@@ -200,6 +201,7 @@ class _Api:
         self.ctx = ctx
         self.state, self.config = ctx.state, ctx.config
         self.shop = ShopContext(domain=ctx.config.shop_domain)
+        self.order_renderer = OrderRenderer(ctx.state, self.shop)
 
     # Shopify ----------------------------------------------------------------------------
 
@@ -248,19 +250,6 @@ class _Api:
         sorted_orders = self._sorted_orders(filters, keys)
         frame = sorted_orders.frame
         page = sorted_orders.page(limit, after=after, before=before)
-        orders = render_orders(self.state, page.rows, self.shop)
-        if fields:
-            orders = [select_fields(o, fields) for o in orders]
-
-        def previous() -> list[dict[str, Any]]:
-            # Rendered only when a duplicate is injected: the previous page's last order.
-            rows = render_orders(self.state, row_at(frame, keys, after), self.shop)
-            return [select_fields(o, fields) for o in rows] if fields else rows
-
-        orders = page_faults(
-            request, "shopify", "orders", orders, "id", None if after is None else previous
-        )
-
         links = []
         base = f"{request.url.scheme}://{request.url.netloc}{request.url.path}"
         extra_params = {"fields": params["fields"]} if "fields" in params else {}
@@ -274,6 +263,17 @@ class _Api:
             links.append(f'<{base}?{query}>; rel="next"')
         if links:
             headers["Link"] = ", ".join(links)
+        orders = page_records(
+            request,
+            page.rows["_json"].to_list(),
+            api="shopify",
+            entity="orders",
+            id_field="id",
+            previous=None
+            if after is None
+            else lambda: row_at(frame, keys, after)["_json"].to_list(),
+            fields=fields,
+        )
         return json_response({"orders": orders}, 200, headers)
 
     def orders_count(self, request: Request) -> Response:
@@ -288,11 +288,15 @@ class _Api:
         return json_response({"count": count}, 200, headers)
 
     def _shopify_orders(self) -> pl.DataFrame:
-        """The store's orders as of the clock (the ledger holds every channel's)."""
-        return self.state.cached(
-            ("shopify", "orders"),
-            lambda: self.state.orders_view().filter(pl.col("channel_id") == "shopify"),
-        )
+        """The store's orders as of the clock (the ledger holds every channel's), each with its
+        JSON in ``_json``: rendered for all orders at once when the clock has moved, so that a
+        page is a slice and a byte-join."""
+
+        def build() -> pl.DataFrame:
+            view = self.state.orders_view().filter(pl.col("channel_id") == "shopify")
+            return view.with_columns(self.order_renderer.render(view))
+
+        return self.state.cached(("shopify", "orders"), build)
 
     def _sorted_orders(self, filters: dict[str, Any], keys: list[str]) -> SortedFrame:
         """The filtered, sorted orders of a query, built once per clock position and query, so

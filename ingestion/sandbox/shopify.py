@@ -7,23 +7,40 @@ minor units, ``*_set`` pairs in shop and presentment currency, fulfilments only 
 refunds only once refunded, timestamps in the customer's local offset. Fields the world does
 not model carry plausible constants or values derived from ids.
 
-Speed matters (a page is 250 orders and benchmarks walk millions): rows come out of polars once
-per page, each line-item dict is built once and shared by ``line_items``, ``fulfillments`` and
-``refund_line_items`` (orjson serialises shared objects fine), and nothing is deep-copied.
+Speed matters (a page is 250 orders and benchmarks walk millions): ``OrderRenderer`` renders
+every order of the store as JSON text column-wise, once per clock position (``jsonfrag``), each
+line item once and spliced into ``line_items``, ``fulfillments`` and ``refund_line_items``; the
+server keeps the bytes beside each order row and serves a page as a byte-join. The per-order
+Python renderer it replaced is kept as the tests' reference (``tests/sandbox``).
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
 import polars as pl
 
-from ingestion.sandbox.money import formatter, minor_to_float
+from ingestion.sandbox.jsonfrag import (
+    Raw,
+    arrays,
+    attach_arrays,
+    hex_digits,
+    local_time,
+    money,
+    money_set,
+    obj,
+    offset_suffix,
+    raw,
+    scale_of,
+    truthy,
+    when_raw,
+)
+from ingestion.sandbox.money import formatter
 from ingestion.sandbox.state import SandboxState
 
 API_VERSION = "2026-07"
@@ -43,15 +60,6 @@ _REFERRERS = (
     "https://www.tiktok.com/",
     None,
 )
-_TIMESTAMP_COLUMNS = (
-    "created_at",
-    "paid_at",
-    "fulfilled_at",
-    "cancelled_at",
-    "closed_at",
-    "updated_at",
-    "c_created_at",
-)
 # AfterShip's outcome of a parcel -> Shopify's fulfillment shipment_status. Only outcomes (order
 # events that move ``updated_at``) show, so a rendered order changes only with its updated_at.
 _SHIPMENT_STATUS = {"delivered": "delivered", "failed": "failure", "lost": "failure"}
@@ -64,125 +72,6 @@ class ShopContext:
     domain: str = "tradelane-sandbox.myshopify.com"
     shop_id: int = 54838000931
     business_entity_id: str = "MTU0ODM4MDAwOTMx"
-
-
-@dataclass
-class OrderRecord:
-    """One order's rows pulled from the ledger for rendering (timestamps as epoch seconds)."""
-
-    order: dict[str, Any]
-    lines: list[dict[str, Any]]
-    refunds: list[dict[str, Any]]
-    shipments: list[dict[str, Any]] = field(default_factory=list)
-
-
-def _ranges(sorted_keys: np.ndarray, wanted: np.ndarray) -> np.ndarray:
-    """Row positions of every row of ``sorted_keys`` whose key is in ``wanted``, grouped in
-    ``wanted``'s order (binary search per key: no scan of the whole table)."""
-    lo = np.searchsorted(sorted_keys, wanted, side="left")
-    hi = np.searchsorted(sorted_keys, wanted, side="right")
-    counts = hi - lo
-    total = int(counts.sum())
-    if total == 0:
-        return np.zeros(0, dtype=np.int64)
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    return np.repeat(lo, counts) + np.arange(total) - np.repeat(starts, counts)
-
-
-def _grouped(frame: pl.DataFrame, key: str) -> dict[Any, list[dict[str, Any]]]:
-    out: dict[Any, list[dict[str, Any]]] = {}
-    for row in frame.iter_rows(named=True):
-        out.setdefault(row[key], []).append(row)
-    return out
-
-
-def page_records(state: SandboxState, page: pl.DataFrame) -> list[OrderRecord]:
-    """Pull the rows needed to render ``page`` (rows of ``state.orders_view()``) out of polars.
-
-    Lines are gathered by offset (each order's lines are contiguous in ``order_lines``);
-    shipments and refunds are the ones visible at the state's clock, found by binary search
-    (their ids follow the order ids)."""
-    if page.height == 0:
-        return []
-    world = state.world
-    # Customers are sorted by id: find the page's by binary search, not by a join.
-    customer_ids = world.customers["customer_id"].to_numpy()
-    at = np.searchsorted(customer_ids, page["customer_id"].to_numpy())
-    customers = world.customers[at].select(pl.all().name.prefix("c_"))
-    rows = page.hstack(customers)
-    rows = rows.with_columns(
-        [pl.col(c).dt.epoch("s") for c in _TIMESTAMP_COLUMNS if c in rows.columns]
-    )
-    orders = rows.to_dicts()
-
-    starts = page["line_start"].to_numpy()
-    counts = page["line_count"].to_numpy()
-    ends = np.cumsum(counts)
-    gather = np.repeat(starts - (ends - counts), counts) + np.arange(int(ends[-1]))
-    line_rows = (
-        world.order_lines[gather]
-        .join(_product_fields(world.products), on="sku", how="left", maintain_order="left")
-        .to_dicts()
-    )
-
-    order_ids = page["order_id"].to_numpy()
-    shipments = state.table_as_of("shipments")
-    picked = shipments[_ranges(shipments["order_id"].to_numpy(), np.sort(order_ids))]
-    picked = picked.with_columns(
-        pl.col("shipped_at").dt.epoch("s"), pl.col("outcome_at").dt.epoch("s")
-    )
-    ship_lines = state.table_as_of("shipment_lines")
-    sl = ship_lines[_ranges(ship_lines["shipment_id"].to_numpy(), picked["shipment_id"].to_numpy())]
-    lines_by_shipment = _grouped(sl, "shipment_id")
-    shipments_by_order: dict[int, list[dict[str, Any]]] = {}
-    for shipment in picked.iter_rows(named=True):
-        shipment["lines"] = lines_by_shipment.get(shipment["shipment_id"], [])
-        shipments_by_order.setdefault(shipment["order_id"], []).append(shipment)
-
-    refunds_by_order: dict[int, list[dict[str, Any]]] = {}
-    refunds = state.table_as_of("refunds")
-    mine = refunds[_ranges(refunds["order_id"].to_numpy(), np.sort(order_ids))].filter(
-        pl.col("kind") != "chargeback"
-    )
-    if mine.height:
-        mine = mine.with_columns(pl.col("created_at").dt.epoch("s"))
-        refund_lines = state.table_as_of("refund_lines")
-        rl = refund_lines[
-            _ranges(refund_lines["refund_id"].to_numpy(), mine["refund_id"].to_numpy())
-        ]
-        lines_by_refund = _grouped(rl, "refund_id")
-        for refund in mine.iter_rows(named=True):
-            refund["lines"] = lines_by_refund.get(refund["refund_id"], [])
-            refunds_by_order.setdefault(refund["order_id"], []).append(refund)
-
-    out = []
-    pos = 0
-    for order, count in zip(orders, counts.tolist(), strict=True):
-        oid = order["order_id"]
-        out.append(
-            OrderRecord(
-                order,
-                line_rows[pos : pos + count],
-                refunds_by_order.get(oid, []),
-                shipments_by_order.get(oid, []),
-            )
-        )
-        pos += count
-    return out
-
-
-def _product_fields(products: pl.DataFrame) -> pl.DataFrame:
-    return products.select(
-        "sku", "title", "variant_title", "vendor", "product_id", "variant_id", grams="weight_g"
-    )
-
-
-def render_orders(
-    state: SandboxState, page: pl.DataFrame, shop: ShopContext | None = None
-) -> list[dict[str, Any]]:
-    """Render every order of ``page`` (rows of ``orders_view``) as Shopify order dicts."""
-    shop = shop or ShopContext()
-    return [render_order(r, shop) for r in page_records(state, page)]
 
 
 def _offset_suffix(minutes: int) -> str:
@@ -270,542 +159,924 @@ def _confirmation_number(order_id: int) -> str:
     return "".join(chars)
 
 
-def render_order(rec: OrderRecord, shop: ShopContext) -> dict[str, Any]:
-    """One Shopify order dict from the rows of one order (see ``page_records``)."""
-    o = rec.order
-    oid = o["order_id"]
-    shop_cur, pres_cur = o["currency"], o["presentment_currency"]
-    money = _money_sets(shop_cur, pres_cur)
-    mset, fs, fp = money.set, money.shop_str, money.fp
-    ts = local_time_formatter(o["local_utc_offset_minutes"])
+# --- Vectorized rendering --------------------------------------------------------------------
 
-    zero_set = mset(0, 0)
-    is_cancelled = o["is_cancelled"]
-    shipped_lines = {sl["line_id"] for sh in rec.shipments for sl in sh["lines"]}
-    created = ts(o["created_at"])
-    number = o["order_number"]
-    name = o["name"]
+_CHUNK = 50_000
 
-    # Refunded units per line, and what they take off the current totals.
-    refunded_qty: dict[int, int] = {}
-    for refund in rec.refunds:
-        for rl in refund["lines"]:
-            refunded_qty[rl["line_id"]] = refunded_qty.get(rl["line_id"], 0) + rl["quantity"]
 
-    # Line items: built once, shared by fulfillments and refund_line_items.
-    discount_index = 0 if o["discount_kind"] != "none" else None
-    line_dicts: dict[int, dict[str, Any]] = {}
-    line_items = []
-    for ln in rec.lines:
-        lid = ln["line_id"]
-        qty = ln["quantity"]
-        line_shipped = lid in shipped_lines
-        current = 0 if is_cancelled else qty - refunded_qty.get(lid, 0)
-        tax_lines = []
-        if ln["tax_rate_bp"] > 0:
-            tax_lines.append(
+class OrderRenderer:
+    """Shopify order JSON for many orders at once, as of the state's clock.
+
+    ``render(orders)`` turns rows of ``state.orders_view()`` into one JSON text per order in
+    column-wise passes: line items first (each rendered once and spliced into ``line_items``,
+    ``fulfillments`` and ``refund_line_items``), then fulfilments and refunds grouped per order,
+    then the order. Tokens derived from ids by a keyed hash (blake2b, which polars cannot
+    compute) never change with the clock, so they are hashed once per world."""
+
+    def __init__(self, state: SandboxState, shop: ShopContext | None = None) -> None:
+        self.state = state
+        self.shop = shop or ShopContext()
+        self._tokens: pl.DataFrame | None = None
+        self._refund_tokens: pl.DataFrame | None = None
+
+    def _order_tokens(self) -> pl.DataFrame:
+        if self._tokens is None:
+            orders = self.state.world.orders.filter(pl.col("channel_id") == "shopify")
+            ids = orders["order_id"].to_list()
+            self._tokens = pl.DataFrame(
                 {
-                    "channel_liable": False,
-                    "price": fs(ln["tax_minor"]),
-                    "price_set": mset(ln["tax_minor"], ln["tax_presentment_minor"]),
-                    "rate": ln["tax_rate_bp"] / 10_000,
-                    "title": o["tax_title"],
+                    "order_id": orders["order_id"],
+                    "_token": [_hex(i, 1) for i in ids],
+                    "_cart_token": [_hex(i, 2) for i in ids],
+                    "_checkout_token": [_hex(i, 3) for i in ids],
+                    "_status_key": [_hex(i, 4) for i in ids],
+                    "_confirmation": [_confirmation_number(i) for i in ids],
                 }
             )
-        allocations = []
-        if discount_index is not None and ln["discount_minor"] > 0:
-            allocations.append(
+        return self._tokens
+
+    def _refund_authorizations(self) -> pl.DataFrame:
+        if self._refund_tokens is None:
+            tids = self.state.world.refunds["transaction_id"].unique()
+            self._refund_tokens = pl.DataFrame(
                 {
-                    "amount": fs(ln["discount_minor"]),
-                    "amount_set": mset(ln["discount_minor"], ln["discount_presentment_minor"]),
-                    "discount_application_index": discount_index,
+                    "transaction_id": tids,
+                    "_authorization": [f"re_{_hex(t, 5)[:24]}" for t in tids.to_list()],
                 }
             )
-        engraving = ln["engraving"]
-        d = {
-            "id": lid,
-            "admin_graphql_api_id": f"gid://shopify/LineItem/{lid}",
-            "attributed_staffs": [],
-            "current_quantity": current,
-            "fulfillable_quantity": 0 if (line_shipped or is_cancelled) else current,
-            "fulfillment_service": "manual",
-            "fulfillment_status": "fulfilled" if line_shipped else None,
-            "gift_card": False,
-            "grams": ln["grams"],
-            "name": f"{ln['title']} - {ln['variant_title']}",
-            "price": fs(ln["unit_price_minor"]),
-            "price_set": mset(ln["unit_price_minor"], ln["unit_price_presentment_minor"]),
-            "product_exists": True,
-            "product_id": ln["product_id"],
-            "properties": [{"name": "Engraving", "value": engraving}] if engraving else [],
-            "quantity": qty,
-            "requires_shipping": True,
-            "sku": ln["sku"],
-            "taxable": True,
-            "title": ln["title"],
-            "total_discount": fs(ln["discount_minor"]),
-            "total_discount_set": mset(ln["discount_minor"], ln["discount_presentment_minor"]),
-            "variant_id": ln["variant_id"],
-            "variant_inventory_management": "shopify",
-            "variant_title": ln["variant_title"],
-            "vendor": ln["vendor"],
-            "tax_lines": tax_lines,
-            "duties": [],
-            "discount_allocations": allocations,
-        }
-        line_dicts[lid] = d
-        line_items.append(d)
+        return self._refund_tokens
 
-    refunds_out, refund_totals = _render_refunds(
-        rec, o, line_dicts, mset, fs, fp, ts, zero_set, name
-    )
-    r_sub, r_sub_p, r_tax, r_tax_p, r_disc, r_disc_p = refund_totals
+    def render(self, orders: pl.DataFrame) -> pl.Series:
+        """One JSON order (UTF-8 bytes) per row of ``orders`` (rows of ``orders_view``), in
+        row order.
 
-    total_price = o["total_price_minor"]
-    total_price_p = o["total_price_presentment_minor"]
-    if is_cancelled:
-        # A cancellation removes every line: nothing is left to pay or ship.
-        cur_sub = cur_sub_p = cur_tax = cur_tax_p = cur_disc = cur_disc_p = 0
-        cur_total = cur_total_p = 0
-    else:
-        cur_sub = o["subtotal_price_minor"] - r_sub
-        cur_sub_p = o["subtotal_price_presentment_minor"] - r_sub_p
-        cur_tax = o["total_tax_minor"] - r_tax
-        cur_tax_p = o["total_tax_presentment_minor"] - r_tax_p
-        cur_disc = o["total_discounts_minor"] - r_disc
-        cur_disc_p = o["total_discounts_presentment_minor"] - r_disc_p
-        cur_total = total_price - o["shopify_refunded_minor"]
-        cur_total_p = total_price_p - o["shopify_refunded_presentment_minor"]
-    outstanding = 0 if (o["is_paid"] or is_cancelled) else total_price
+        Rendered in chunks so that the intermediate columns (every line item three times, every
+        money pair) stay bounded while a million-order world is rendered."""
+        chunks = [
+            self._render(orders.slice(start, _CHUNK)) for start in range(0, orders.height, _CHUNK)
+        ]
+        # Bytes, not str: a page is then one ``b",".join`` with no per-record encoding.
+        return pl.concat(chunks) if chunks else pl.Series("_json", [], pl.Binary)
 
-    customer = _render_customer(o, ts)
-    address = {
-        "first_name": o["c_first_name"],
-        "address1": o["c_address1"],
-        "phone": o["c_phone"],
-        "city": o["c_city"],
-        "zip": o["c_postal_code"],
-        "province": o["c_province"],
-        "country": o["c_country"],
-        "last_name": o["c_last_name"],
-        "address2": o["c_address2"],
-        "company": None,
-        "latitude": o["c_latitude"],
-        "longitude": o["c_longitude"],
-        "name": f"{o['c_first_name']} {o['c_last_name']}",
-        "country_code": o["c_country_code"],
-        "province_code": o["c_province_code"],
-    }
-
-    discount_codes, discount_applications = _render_discounts(o, fs)
-    fulfillments = _render_fulfillments(o, rec.shipments, line_dicts, ts, name)
-    tax_lines = []
-    if o["tax_rate"] > 0:
-        tax_lines.append(
-            {
-                "price": fs(o["total_tax_minor"]),
-                "rate": o["tax_rate"],
-                "title": o["tax_title"],
-                "price_set": mset(o["total_tax_minor"], o["total_tax_presentment_minor"]),
-                "channel_liable": False,
-            }
+    def _render(self, orders: pl.DataFrame) -> pl.Series:
+        state = self.state
+        currencies = set(orders["currency"].unique()) | set(orders["presentment_currency"].unique())
+        ctx = orders.select(
+            "order_id",
+            "currency",
+            "presentment_currency",
+            "local_utc_offset_minutes",
+            "is_cancelled",
+            "discount_kind",
+            "tax_title",
+            "name",
+            "gateway",
+            "payment_transaction_id",
+            _ss=scale_of(pl.col("currency"), currencies),
+            _ps=scale_of(pl.col("presentment_currency"), currencies),
+            _sfx=offset_suffix(pl.col("local_utc_offset_minutes")),
         )
-    ship, ship_p = o["total_shipping_minor"], o["total_shipping_presentment_minor"]
-    ship_set = mset(ship, ship_p)
-    token = _hex(oid, 1)
-    draft = number % 10 == 0
-    referrer = _REFERRERS[number % len(_REFERRERS)]
-    gateway = o["gateway"]
-    phone = o["c_phone"]
-    gift = o["gift_message"]
+        order_ids = orders["order_id"].implode()
 
-    return {
-        "id": oid,
-        "admin_graphql_api_id": f"gid://shopify/Order/{oid}",
-        "app_id": _ONLINE_STORE_APP_ID,
-        "browser_ip": o["browser_ip"],
-        "buyer_accepts_marketing": o["c_accepts_marketing"],
-        "cancel_reason": o["cancel_reason"] if is_cancelled else None,
-        "cancelled_at": ts(o["cancelled_at"]) if is_cancelled else None,
-        "cart_token": _hex(oid, 2),
-        "checkout_id": o["checkout_id"],
-        "checkout_token": _hex(oid, 3),
-        "client_details": {
-            "accept_language": o["c_language"],
-            "browser_height": None,
-            "browser_ip": o["browser_ip"],
-            "browser_width": None,
-            "session_hash": None,
-            "user_agent": _USER_AGENT,
-        },
-        "closed_at": ts(o["closed_at"]),
-        "confirmation_number": _confirmation_number(oid),
-        "confirmed": True,
-        "contact_email": o["c_email"],
-        "created_at": created,
-        "currency": shop_cur,
-        "current_subtotal_price": fs(cur_sub),
-        "current_subtotal_price_set": mset(cur_sub, cur_sub_p),
-        "current_total_additional_fees_set": None,
-        "current_total_discounts": fs(cur_disc),
-        "current_total_discounts_set": mset(cur_disc, cur_disc_p),
-        "current_total_duties_set": None,
-        "current_total_price": fs(cur_total),
-        "current_total_price_set": mset(cur_total, cur_total_p),
-        "current_total_tax": fs(cur_tax),
-        "current_total_tax_set": mset(cur_tax, cur_tax_p),
-        "customer_locale": o["c_language"],
-        "device_id": None,
-        "discount_codes": discount_codes,
-        "duties_included": False,
-        "email": o["c_email"],
-        "estimated_taxes": False,
-        "financial_status": o["financial_status"],
-        "fulfillment_status": o["fulfillment_status"],
-        "landing_site": "/products?utm_source=newsletter" if referrer is None else "/",
-        "landing_site_ref": "newsletter" if referrer is None else None,
-        "location_id": None,
-        "merchant_business_entity_id": shop.business_entity_id,
-        "merchant_of_record_app_id": None,
-        "name": name,
-        "note": "Please leave the parcel with a neighbour" if number % 17 == 0 else None,
-        "note_attributes": [{"name": "gift_message", "value": gift}] if gift else [],
-        "number": number - 1000,
-        "order_number": number,
-        "order_status_url": f"https://{shop.domain}/{shop.shop_id}/orders/{token}/authenticate"
-        f"?key={_hex(oid, 4)}",
-        "original_total_additional_fees_set": None,
-        "original_total_duties_set": None,
-        "payment_gateway_names": [gateway],
-        "phone": phone,
-        "po_number": f"PO-{number}" if number % 50 == 0 else None,
-        "presentment_currency": pres_cur,
-        "processed_at": created,
-        "reference": f"D{number}" if draft else None,
-        "referring_site": referrer,
-        "source_identifier": f"D{number}" if draft else None,
-        "source_name": "shopify_draft_order" if draft else "web",
-        "source_url": None,
-        "subtotal_price": fs(o["subtotal_price_minor"]),
-        "subtotal_price_set": mset(
-            o["subtotal_price_minor"], o["subtotal_price_presentment_minor"]
-        ),
-        "tags": "gift" if gift else "",
-        "tax_exempt": False,
-        "tax_lines": tax_lines,
-        "taxes_included": False,
-        "test": False,
-        "token": token,
-        "total_cash_rounding_payment_adjustment_set": zero_set,
-        "total_cash_rounding_refund_adjustment_set": zero_set,
-        "total_discounts": fs(o["total_discounts_minor"]),
-        "total_discounts_set": mset(
-            o["total_discounts_minor"], o["total_discounts_presentment_minor"]
-        ),
-        "total_line_items_price": fs(o["total_line_items_price_minor"]),
-        "total_line_items_price_set": mset(
-            o["total_line_items_price_minor"], o["total_line_items_price_presentment_minor"]
-        ),
-        "total_outstanding": fs(outstanding),
-        "total_price": fs(total_price),
-        "total_price_set": mset(total_price, total_price_p),
-        "total_shipping_price_set": ship_set,
-        "total_tax": fs(o["total_tax_minor"]),
-        "total_tax_set": mset(o["total_tax_minor"], o["total_tax_presentment_minor"]),
-        "total_tip_received": fs(0),
-        "total_weight": o["total_weight_grams"],
-        "updated_at": ts(o["updated_at"]),
-        "user_id": None,
-        "billing_address": address,
-        "customer": customer,
-        "discount_applications": discount_applications,
-        "fulfillments": fulfillments,
-        "line_items": line_items,
-        "payment_terms": None,
-        "refunds": refunds_out,
-        "shipping_address": address,
-        "shipping_lines": [
-            {
-                "id": o["shipping_line_id"],
-                "carrier_identifier": None,
-                "code": o["shipping_title"],
-                "discounted_price": fs(ship),
-                "discounted_price_set": ship_set,
-                "is_removed": False,
-                "phone": None,
-                "price": fs(ship),
-                "price_set": ship_set,
-                "requested_fulfillment_service_id": None,
-                "source": "shopify",
-                "title": o["shipping_title"],
-                "tax_lines": [],
-                "discount_allocations": [],
-            }
-        ],
-    }
-
-
-def _render_customer(o: dict[str, Any], ts: Callable[[int | None], str | None]) -> dict[str, Any]:
-    cid = o["customer_id"]
-    created = ts(o["c_created_at"])
-    marketing = o["c_accepts_marketing"]
-    phone = o["c_phone"]
-    return {
-        "id": cid,
-        "email": o["c_email"],
-        "created_at": created,
-        "updated_at": ts(max(o["c_created_at"], o["created_at"])),
-        "first_name": o["c_first_name"],
-        "last_name": o["c_last_name"],
-        "state": "enabled",
-        "note": None,
-        "verified_email": True,
-        "multipass_identifier": None,
-        "tax_exempt": False,
-        "phone": phone,
-        "email_marketing_consent": {
-            "state": "subscribed" if marketing else "not_subscribed",
-            "opt_in_level": "single_opt_in" if marketing else None,
-            "consent_updated_at": created if marketing else None,
-        },
-        "sms_marketing_consent": {
-            "state": "not_subscribed",
-            "opt_in_level": "single_opt_in",
-            "consent_updated_at": created,
-            "consent_collected_from": "OTHER",
-        }
-        if phone
-        else None,
-        "tags": "",
-        "currency": o["presentment_currency"],
-        "tax_exemptions": [],
-        "admin_graphql_api_id": f"gid://shopify/Customer/{cid}",
-        "default_address": {
-            "id": o["c_default_address_id"],
-            "customer_id": cid,
-            "first_name": o["c_first_name"],
-            "last_name": o["c_last_name"],
-            "company": None,
-            "address1": o["c_address1"],
-            "address2": o["c_address2"],
-            "city": o["c_city"],
-            "province": o["c_province"],
-            "country": o["c_country"],
-            "zip": o["c_postal_code"],
-            "phone": phone,
-            "name": f"{o['c_first_name']} {o['c_last_name']}",
-            "province_code": o["c_province_code"],
-            "country_code": o["c_country_code"],
-            "country_name": o["c_country"],
-            "default": True,
-        },
-    }
-
-
-def _render_discounts(
-    o: dict[str, Any], fs: Callable[[int], str]
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    kind = o["discount_kind"]
-    if kind == "none":
-        return [], []
-    percentage = kind.endswith("percentage")
-    value = o["discount_value"]
-    # Percentages are stored in basis points, fixed amounts in shop-currency cents.
-    value_str = f"{value / 100:.1f}" if percentage else fs(value)
-    value_type = "percentage" if percentage else "fixed_amount"
-    application: dict[str, Any] = {
-        "target_type": "line_item",
-        "type": "automatic" if kind.startswith("automatic") else "discount_code",
-        "value": value_str,
-        "value_type": value_type,
-        "allocation_method": "across",
-        "target_selection": "all",
-    }
-    if kind.startswith("automatic"):
-        application["title"] = o["discount_code"]
-        application["description"] = f"{o['discount_code']}: {value_str}% off everything"
-        return [], [application]
-    application["code"] = o["discount_code"]
-    codes = [
-        {"code": o["discount_code"], "amount": fs(o["total_discounts_minor"]), "type": value_type}
-    ]
-    return codes, [application]
-
-
-def _render_fulfillments(
-    o: dict[str, Any],
-    shipments: list[dict[str, Any]],
-    line_dicts: dict[int, dict[str, Any]],
-    ts: Callable[[int | None], str | None],
-    name: str,
-) -> list[dict[str, Any]]:
-    """One fulfillment per shipment visible at the clock (split orders have two)."""
-    out = []
-    for sh in shipments:
-        fid = sh["shipment_id"]
-        shipped = ts(sh["shipped_at"])
-        number, url = sh["tracking_number"], sh["tracking_url"]
-        outcome_at = sh["outcome_at"]
-        out.append(
-            {
-                "id": fid,
-                "admin_graphql_api_id": f"gid://shopify/Fulfillment/{fid}",
-                "created_at": shipped,
-                "location_id": sh["location_id"],
-                "name": f"{name}.{sh['seq'] + 1}",
-                "order_id": o["order_id"],
-                "origin_address": {},
-                "receipt": {"testcase": False, "authorization": str(fid)[-6:]},
-                "service": "manual",
-                "shipment_status": _SHIPMENT_STATUS.get(sh["outcome"], "in_transit"),
-                "status": "success",
-                "tracking_company": sh["carrier"],
-                "tracking_number": number,
-                "tracking_numbers": [number],
-                "tracking_url": url,
-                "tracking_urls": [url],
-                "updated_at": ts(outcome_at) if outcome_at is not None else shipped,
-                "line_items": [line_dicts[sl["line_id"]] for sl in sh["lines"]],
-            }
+        shipments = state.table_as_of("shipments").filter(pl.col("order_id").is_in(order_ids))
+        ship_lines = state.table_as_of("shipment_lines").filter(
+            pl.col("shipment_id").is_in(shipments["shipment_id"].implode())
         )
-    return out
+        refunds = state.table_as_of("refunds").filter(
+            pl.col("order_id").is_in(order_ids), pl.col("kind") != "chargeback"
+        )
+        refund_lines = state.table_as_of("refund_lines").filter(
+            pl.col("refund_id").is_in(refunds["refund_id"].implode())
+        )
 
+        lines = self._line_items(orders, ctx, ship_lines, refund_lines)
+        fulfillments = _fulfillments(shipments, ship_lines, lines, ctx)
+        refunds_json, refund_totals = self._refunds(
+            refunds, refund_lines, lines, shipments, ship_lines, ctx
+        )
+        frame = (
+            orders.join(
+                state.world.customers.select(pl.all().name.prefix("c_")),
+                left_on="customer_id",
+                right_on="c_customer_id",
+                how="left",
+                maintain_order="left",
+            )
+            .join(self._order_tokens(), on="order_id", how="left", maintain_order="left")
+            .join(refund_totals, on="order_id", how="left", maintain_order="left")
+            .with_columns(
+                pl.col(f"_r_{c}").fill_null(0)
+                for c in ("sub", "sub_p", "tax", "tax_p", "disc", "disc_p")
+            )
+            .with_columns(
+                _ss=scale_of(pl.col("currency"), currencies),
+                _ps=scale_of(pl.col("presentment_currency"), currencies),
+                _sfx=offset_suffix(pl.col("local_utc_offset_minutes")),
+            )
+        )
+        frame = attach_arrays(
+            frame, arrays(lines, "order_id", "_li", "_line_items"), "order_id", "_line_items"
+        )
+        frame = attach_arrays(frame, fulfillments, "order_id", "_fulfillments")
+        frame = attach_arrays(frame, refunds_json, "order_id", "_refunds")
+        return frame.select(_order_json(self.shop).cast(pl.Binary).alias("_json")).to_series()
 
-def _render_refunds(
-    rec: OrderRecord,
-    o: dict[str, Any],
-    line_dicts: dict[int, dict[str, Any]],
-    mset: Callable[[int, int], dict[str, Any]],
-    fs: Callable[[int], str],
-    fp: Callable[[int], str],
-    ts: Callable[[int | None], str | None],
-    zero_set: dict[str, Any],
-    name: str,
-) -> tuple[list[dict[str, Any]], tuple[int, int, int, int, int, int]]:
-    """Refund objects plus the refunded (subtotal, tax, discount) in both currencies.
+    def _line_items(
+        self,
+        orders: pl.DataFrame,
+        ctx: pl.DataFrame,
+        ship_lines: pl.DataFrame,
+        refund_lines: pl.DataFrame,
+    ) -> pl.DataFrame:
+        """The orders' lines (contiguous in ``order_lines``) with their JSON in ``_li``."""
+        world = self.state.world
+        starts = orders["line_start"].to_numpy()
+        counts = orders["line_count"].to_numpy()
+        ends = np.cumsum(counts)
+        gather = np.repeat(starts - (ends - counts), counts) + np.arange(int(ends[-1]))
+        refunded = refund_lines.group_by("line_id").agg(_refunded=pl.col("quantity").sum())
+        lines = (
+            world.order_lines[gather]
+            .drop("currency", "presentment_currency")
+            .join(ctx, on="order_id", how="left", maintain_order="left")
+            .join(_product_fields(world.products), on="sku", how="left", maintain_order="left")
+            .join(refunded, on="line_id", how="left", maintain_order="left")
+            .with_columns(
+                _shipped=pl.col("line_id").is_in(ship_lines["line_id"].implode()),
+                # A column, not a literal: polars divides by a literal as a multiplication by
+                # its reciprocal (0.0725 would come out 0.07250000000000001).
+                _bp_per_unit=pl.lit(10_000, pl.Int64),
+            )
+        )
+        current = (
+            pl.when(pl.col("is_cancelled"))
+            .then(0)
+            .otherwise(pl.col("quantity") - pl.col("_refunded").fill_null(0))
+        )
+        tax_line = obj(
+            [
+                ("channel_liable", False),
+                ("price", _fs("tax_minor")),
+                ("price_set", _mset("tax_minor", "tax_presentment_minor")),
+                ("rate", pl.col("tax_rate_bp") / pl.col("_bp_per_unit")),
+                ("title", pl.col("tax_title")),
+            ]
+        )
+        allocation = obj(
+            [
+                ("amount", _fs("discount_minor")),
+                ("amount_set", _mset("discount_minor", "discount_presentment_minor")),
+                ("discount_application_index", 0),
+            ]
+        )
+        li = obj(
+            [
+                ("id", pl.col("line_id")),
+                ("admin_graphql_api_id", _gid("LineItem", "line_id")),
+                ("attributed_staffs", raw("[]")),
+                ("current_quantity", current),
+                (
+                    "fulfillable_quantity",
+                    pl.when(pl.col("_shipped") | pl.col("is_cancelled")).then(0).otherwise(current),
+                ),
+                ("fulfillment_service", "manual"),
+                (
+                    "fulfillment_status",
+                    pl.when(pl.col("_shipped")).then(pl.lit("fulfilled")).otherwise(None),
+                ),
+                ("gift_card", False),
+                ("grams", pl.col("grams")),
+                (
+                    "name",
+                    pl.concat_str([pl.col("title"), pl.col("variant_title")], separator=" - "),
+                ),
+                ("price", _fs("unit_price_minor")),
+                ("price_set", _mset("unit_price_minor", "unit_price_presentment_minor")),
+                ("product_exists", True),
+                ("product_id", pl.col("product_id")),
+                (
+                    "properties",
+                    when_raw(
+                        truthy(pl.col("engraving")),
+                        pl.concat_str(
+                            [
+                                pl.lit("["),
+                                obj([("name", "Engraving"), ("value", pl.col("engraving"))]),
+                                pl.lit("]"),
+                            ]
+                        ),
+                        "[]",
+                    ),
+                ),
+                ("quantity", pl.col("quantity")),
+                ("requires_shipping", True),
+                ("sku", pl.col("sku")),
+                ("taxable", True),
+                ("title", pl.col("title")),
+                ("total_discount", _fs("discount_minor")),
+                ("total_discount_set", _mset("discount_minor", "discount_presentment_minor")),
+                ("variant_id", pl.col("variant_id")),
+                ("variant_inventory_management", "shopify"),
+                ("variant_title", pl.col("variant_title")),
+                ("vendor", pl.col("vendor")),
+                ("tax_lines", when_raw(pl.col("tax_rate_bp") > 0, _array1(tax_line), "[]")),
+                ("duties", raw("[]")),
+                (
+                    "discount_allocations",
+                    when_raw(
+                        (pl.col("discount_kind") != "none") & (pl.col("discount_minor") > 0),
+                        _array1(allocation),
+                        "[]",
+                    ),
+                ),
+            ]
+        )
+        return lines.with_columns(_li=li)
 
-    Shipping given back is a ``shipping_refund`` order adjustment; a refund without lines
-    (goodwill) is a ``refund_discrepancy``, as Shopify records them. A refund to store credit
-    goes to the ``gift_card`` gateway with the card in its receipt."""
-    out = []
-    r_sub = r_sub_p = r_tax = r_tax_p = r_disc = r_disc_p = 0
-    shop_cur, pres_cur = o["currency"], o["presentment_currency"]
-    oid = o["order_id"]
-    lines_by_id = {ln["line_id"]: ln for ln in rec.lines}
-    location_of = {sl["line_id"]: sh["location_id"] for sh in rec.shipments for sl in sh["lines"]}
-    for refund in rec.refunds:
-        rid = refund["refund_id"]
-        at = ts(refund["created_at"])
-        kind = refund["kind"]
-        is_return = kind == "return"
+    def _refunds(
+        self,
+        refunds: pl.DataFrame,
+        refund_lines: pl.DataFrame,
+        lines: pl.DataFrame,
+        shipments: pl.DataFrame,
+        ship_lines: pl.DataFrame,
+        ctx: pl.DataFrame,
+    ) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """(refund arrays per order, refunded subtotal/tax/discount per order).
+
+        Shipping given back is a ``shipping_refund`` order adjustment; a refund without lines
+        (goodwill) is a ``refund_discrepancy``, as Shopify records them. A refund to store
+        credit goes to the ``gift_card`` gateway with the card in its receipt."""
         restock_type = (
-            "cancel" if kind == "cancellation" else "return" if refund["restock"] else "no_restock"
+            pl.when(pl.col("kind") == "cancellation")
+            .then(pl.lit("cancel"))
+            .when(pl.col("restock"))
+            .then(pl.lit("return"))
+            .otherwise(pl.lit("no_restock"))
         )
-        refund_lines = []
-        for rl in refund["lines"]:
-            lid = rl["line_id"]
-            q = rl["quantity"]
-            sub, sub_p = rl["subtotal_minor"], rl["subtotal_presentment_minor"]
-            tax, tax_p = rl["tax_minor"], rl["tax_presentment_minor"]
-            r_sub += sub
-            r_sub_p += sub_p
-            r_tax += tax
-            r_tax_p += tax_p
+        refunds = (
+            refunds.drop("currency", "presentment_currency")
+            .join(ctx, on="order_id", how="left", maintain_order="left")
+            .join(
+                self._refund_authorizations(),
+                on="transaction_id",
+                how="left",
+                maintain_order="left",
+            )
+            .with_columns(_restock_type=restock_type)
+        )
+        # Where each line shipped from (the last shipment listing it, as a dict would keep).
+        location_of = (
+            ship_lines.join(
+                shipments.select("shipment_id", "location_id"), on="shipment_id", how="left"
+            )
+            .group_by("line_id", maintain_order=True)
+            .agg(_location=pl.col("location_id").last())
+        )
+        rl = (
+            refund_lines.drop("order_id")
+            .join(
+                refunds.select(
+                    "refund_id",
+                    "order_id",
+                    "_restock_type",
+                    "currency",
+                    "presentment_currency",
+                    "_ss",
+                    "_ps",
+                ),
+                on="refund_id",
+                how="left",
+                maintain_order="left",
+            )
+            .join(
+                lines.select("line_id", "_li", "unit_price_minor", "unit_price_presentment_minor"),
+                on="line_id",
+                how="left",
+                maintain_order="left",
+            )
+            .join(location_of, on="line_id", how="left", maintain_order="left")
+        )
+        refund_line = obj(
+            [
+                ("id", pl.col("refund_line_id")),
+                ("line_item_id", pl.col("line_id")),
+                (
+                    "location_id",
+                    pl.when(pl.col("_restock_type") == "no_restock")
+                    .then(None)
+                    .otherwise(pl.col("_location")),
+                ),
+                ("quantity", pl.col("quantity")),
+                ("restock_type", pl.col("_restock_type")),
+                ("subtotal", pl.col("subtotal_minor") / pl.col("_ss")),
+                ("subtotal_set", _mset("subtotal_minor", "subtotal_presentment_minor")),
+                ("total_tax", pl.col("tax_minor") / pl.col("_ss")),
+                ("total_tax_set", _mset("tax_minor", "tax_presentment_minor")),
+                ("line_item", Raw(pl.col("_li"))),
+            ]
+        )
+        rl = rl.with_columns(_rl=refund_line)
+        totals = rl.group_by("order_id").agg(
+            _r_sub=pl.col("subtotal_minor").sum(),
+            _r_sub_p=pl.col("subtotal_presentment_minor").sum(),
+            _r_tax=pl.col("tax_minor").sum(),
+            _r_tax_p=pl.col("tax_presentment_minor").sum(),
             # The discount share of the refunded units: gross price minus refunded subtotal.
-            unit = lines_by_id[lid]
-            r_disc += unit["unit_price_minor"] * q - sub
-            r_disc_p += unit["unit_price_presentment_minor"] * q - sub_p
-            refund_lines.append(
-                {
-                    "id": rl["refund_line_id"],
-                    "line_item_id": lid,
-                    "location_id": None if restock_type == "no_restock" else location_of.get(lid),
-                    "quantity": q,
-                    "restock_type": restock_type,
-                    "subtotal": minor_to_float(sub, shop_cur),
-                    "subtotal_set": mset(sub, sub_p),
-                    "total_tax": minor_to_float(tax, shop_cur),
-                    "total_tax_set": mset(tax, tax_p),
-                    "line_item": line_dicts[lid],
-                }
-            )
-        adjustments = []
-        if refund["adjustment_id"] is not None:
-            if refund["lines"] or refund["shipping_minor"]:
-                amount, amount_p = refund["shipping_minor"], refund["shipping_presentment_minor"]
-                adj_kind, reason = "shipping_refund", "Shipping refund"
-            else:
-                amount, amount_p = refund["amount_minor"], refund["presentment_amount_minor"]
-                adj_kind, reason = "refund_discrepancy", "Refund discrepancy"
-            adjustments.append(
-                {
-                    "id": refund["adjustment_id"],
-                    "amount": fs(-amount),
-                    "amount_set": mset(-amount, -amount_p),
-                    "kind": adj_kind,
-                    "order_id": oid,
-                    "reason": reason,
-                    "refund_id": rid,
-                    "tax_amount": fs(0),
-                    "tax_amount_set": zero_set,
-                }
-            )
-        gift_card = refund["gift_card_id"]
-        receipt: dict[str, Any] = {}
-        if gift_card is not None:
-            receipt = {
-                "gift_card_id": gift_card,
-                "gift_card_last_characters": f"{gift_card:x}"[-4:],
-            }
-        tid = refund["transaction_id"]
-        out.append(
-            {
-                "id": rid,
-                "admin_graphql_api_id": f"gid://shopify/Refund/{rid}",
-                "created_at": at,
-                "note": refund["note"],
-                "order_id": oid,
-                "processed_at": at,
-                "restock": refund["restock"],
-                "total_additional_fees_set": zero_set,
-                "total_duties_set": zero_set,
-                "user_id": _STAFF_USER_ID if is_return else None,
-                "order_adjustments": adjustments,
-                "transactions": [
-                    {
-                        "id": tid,
-                        "admin_graphql_api_id": f"gid://shopify/OrderTransaction/{tid}",
-                        "amount": fp(refund["presentment_amount_minor"]),
-                        "authorization": None
-                        if gift_card is not None
-                        else f"re_{_hex(tid, 5)[:24]}",
-                        "created_at": at,
-                        "currency": pres_cur,
-                        "device_id": None,
-                        "error_code": None,
-                        "gateway": "gift_card" if gift_card is not None else o["gateway"],
-                        "kind": "refund",
-                        "location_id": None,
-                        "message": "Refund processed" if is_return else None,
-                        "order_id": oid,
-                        "parent_id": o["payment_transaction_id"],
-                        "payment_id": f"{name}.2",
-                        "processed_at": at,
-                        "receipt": receipt,
-                        "source_name": "web",
-                        "status": "success",
-                        "test": False,
-                        "user_id": None,
-                    }
-                ],
-                "refund_line_items": refund_lines,
-                "duties": [],
-                "additional_fees": [],
-            }
+            _r_disc=(
+                pl.col("unit_price_minor") * pl.col("quantity") - pl.col("subtotal_minor")
+            ).sum(),
+            _r_disc_p=(
+                pl.col("unit_price_presentment_minor") * pl.col("quantity")
+                - pl.col("subtotal_presentment_minor")
+            ).sum(),
         )
-    return out, (r_sub, r_sub_p, r_tax, r_tax_p, r_disc, r_disc_p)
+        refunds = attach_arrays(
+            refunds, arrays(rl, "refund_id", "_rl", "_rlines"), "refund_id", "_rlines"
+        )
+        with_lines = pl.col("refund_id").is_in(rl["refund_id"].implode())
+        shipping = with_lines | (pl.col("shipping_minor") != 0)
+        amount = pl.when(shipping).then(pl.col("shipping_minor")).otherwise(pl.col("amount_minor"))
+        amount_p = (
+            pl.when(shipping)
+            .then(pl.col("shipping_presentment_minor"))
+            .otherwise(pl.col("presentment_amount_minor"))
+        )
+        adjustment = obj(
+            [
+                ("id", pl.col("adjustment_id")),
+                ("amount", money(-amount, pl.col("_ss"))),
+                (
+                    "amount_set",
+                    money_set(
+                        money(-amount, pl.col("_ss")),
+                        pl.col("currency"),
+                        money(-amount_p, pl.col("_ps")),
+                        pl.col("presentment_currency"),
+                    ),
+                ),
+                (
+                    "kind",
+                    pl.when(shipping)
+                    .then(pl.lit("shipping_refund"))
+                    .otherwise(pl.lit("refund_discrepancy")),
+                ),
+                ("order_id", pl.col("order_id")),
+                (
+                    "reason",
+                    pl.when(shipping)
+                    .then(pl.lit("Shipping refund"))
+                    .otherwise(pl.lit("Refund discrepancy")),
+                ),
+                ("refund_id", pl.col("refund_id")),
+                ("tax_amount", _fs(pl.lit(0))),
+                ("tax_amount_set", _zero_set()),
+            ]
+        )
+        gift = pl.col("gift_card_id")
+        at = _ts("created_at")
+        is_return = pl.col("kind") == "return"
+        transaction = obj(
+            [
+                ("id", pl.col("transaction_id")),
+                ("admin_graphql_api_id", _gid("OrderTransaction", "transaction_id")),
+                ("amount", _fp("presentment_amount_minor")),
+                (
+                    "authorization",
+                    pl.when(gift.is_null()).then(pl.col("_authorization")).otherwise(None),
+                ),
+                ("created_at", at),
+                ("currency", pl.col("presentment_currency")),
+                ("device_id", None),
+                ("error_code", None),
+                (
+                    "gateway",
+                    pl.when(gift.is_not_null())
+                    .then(pl.lit("gift_card"))
+                    .otherwise(pl.col("gateway")),
+                ),
+                ("kind", "refund"),
+                ("location_id", None),
+                ("message", pl.when(is_return).then(pl.lit("Refund processed")).otherwise(None)),
+                ("order_id", pl.col("order_id")),
+                ("parent_id", pl.col("payment_transaction_id")),
+                ("payment_id", pl.concat_str([pl.col("name"), pl.lit(".2")])),
+                ("processed_at", at),
+                (
+                    "receipt",
+                    when_raw(
+                        gift.is_not_null(),
+                        obj(
+                            [
+                                ("gift_card_id", gift),
+                                # f"{id:x}"[-4:]: ids are 64-bit, so always four digits.
+                                ("gift_card_last_characters", hex_digits(gift, 4)),
+                            ]
+                        ),
+                        "{}",
+                    ),
+                ),
+                ("source_name", "web"),
+                ("status", "success"),
+                ("test", False),
+                ("user_id", None),
+            ]
+        )
+        refund = obj(
+            [
+                ("id", pl.col("refund_id")),
+                ("admin_graphql_api_id", _gid("Refund", "refund_id")),
+                ("created_at", at),
+                ("note", pl.col("note")),
+                ("order_id", pl.col("order_id")),
+                ("processed_at", at),
+                ("restock", pl.col("restock")),
+                ("total_additional_fees_set", _zero_set()),
+                ("total_duties_set", _zero_set()),
+                (
+                    "user_id",
+                    pl.when(is_return).then(pl.lit(_STAFF_USER_ID)).otherwise(None),
+                ),
+                (
+                    "order_adjustments",
+                    when_raw(pl.col("adjustment_id").is_not_null(), _array1(adjustment), "[]"),
+                ),
+                ("transactions", Raw(_array1(transaction))),
+                ("refund_line_items", Raw(pl.col("_rlines"))),
+                ("duties", raw("[]")),
+                ("additional_fees", raw("[]")),
+            ]
+        )
+        out = arrays(refunds.with_columns(_refund=refund), "order_id", "_refund", "_refunds")
+        return out, totals
 
 
-def select_fields(order: dict[str, Any], fields: Sequence[str]) -> dict[str, Any]:
-    """Shopify's ``fields=`` parameter: keep only the named top-level keys, in that order."""
-    return {f: order[f] for f in fields if f in order}
+def _fulfillments(
+    shipments: pl.DataFrame, ship_lines: pl.DataFrame, lines: pl.DataFrame, ctx: pl.DataFrame
+) -> pl.DataFrame:
+    """``fulfillments`` arrays per order: one per shipment visible at the clock (split orders
+    have two), each listing its line items."""
+    items = arrays(
+        ship_lines.join(lines.select("line_id", "_li"), on="line_id", maintain_order="left"),
+        "shipment_id",
+        "_li",
+        "_items",
+    )
+    frame = attach_arrays(
+        shipments.join(ctx, on="order_id", how="left", maintain_order="left"),
+        items,
+        "shipment_id",
+        "_items",
+    )
+    shipped = _ts("shipped_at")
+    fulfillment = obj(
+        [
+            ("id", pl.col("shipment_id")),
+            ("admin_graphql_api_id", _gid("Fulfillment", "shipment_id")),
+            ("created_at", shipped),
+            ("location_id", pl.col("location_id")),
+            ("name", pl.concat_str([pl.col("name"), pl.lit("."), (pl.col("seq") + 1)])),
+            ("order_id", pl.col("order_id")),
+            ("origin_address", raw("{}")),
+            (
+                "receipt",
+                Raw(
+                    obj(
+                        [
+                            ("testcase", False),
+                            ("authorization", pl.col("shipment_id").cast(pl.String).str.slice(-6)),
+                        ]
+                    )
+                ),
+            ),
+            ("service", "manual"),
+            (
+                "shipment_status",
+                pl.col("outcome")
+                .replace_strict(_SHIPMENT_STATUS, default="in_transit", return_dtype=pl.String)
+                .fill_null("in_transit"),
+            ),
+            ("status", "success"),
+            ("tracking_company", pl.col("carrier")),
+            ("tracking_number", pl.col("tracking_number")),
+            ("tracking_numbers", pl.concat_list([pl.col("tracking_number")])),
+            ("tracking_url", pl.col("tracking_url")),
+            ("tracking_urls", pl.concat_list([pl.col("tracking_url")])),
+            ("updated_at", _ts(pl.coalesce(pl.col("outcome_at"), pl.col("shipped_at")))),
+            ("line_items", Raw(pl.col("_items"))),
+        ]
+    )
+    return arrays(frame.with_columns(_f=fulfillment), "order_id", "_f", "_fulfillments")
+
+
+def _order_json(shop: ShopContext) -> pl.Expr:
+    """The order object over a frame of orders joined with their customer (``c_*``), tokens,
+    refunded totals (``_r_*``) and rendered arrays."""
+    number = pl.col("order_number")
+    cancelled = pl.col("is_cancelled")
+    draft = number % 10 == 0
+    referrer = (number % len(_REFERRERS)).replace_strict(
+        dict(enumerate(_REFERRERS)), return_dtype=pl.String
+    )
+    gift = truthy(pl.col("gift_message"))
+    phone = pl.col("c_phone")
+    marketing = pl.col("c_accepts_marketing")
+    created = _ts("created_at")
+    customer_created = _ts("c_created_at")
+
+    def current(total: str, refunded: str) -> pl.Expr:
+        return pl.when(cancelled).then(0).otherwise(pl.col(total) - pl.col(refunded))
+
+    cur_sub = current("subtotal_price_minor", "_r_sub")
+    cur_sub_p = current("subtotal_price_presentment_minor", "_r_sub_p")
+    cur_tax = current("total_tax_minor", "_r_tax")
+    cur_tax_p = current("total_tax_presentment_minor", "_r_tax_p")
+    cur_disc = current("total_discounts_minor", "_r_disc")
+    cur_disc_p = current("total_discounts_presentment_minor", "_r_disc_p")
+    cur_total = current("total_price_minor", "shopify_refunded_minor")
+    cur_total_p = current("total_price_presentment_minor", "shopify_refunded_presentment_minor")
+    outstanding = (
+        pl.when(pl.col("is_paid") | cancelled).then(0).otherwise(pl.col("total_price_minor"))
+    )
+    full_name = pl.concat_str([pl.col("c_first_name"), pl.col("c_last_name")], separator=" ")
+    address = obj(
+        [
+            ("first_name", pl.col("c_first_name")),
+            ("address1", pl.col("c_address1")),
+            ("phone", phone),
+            ("city", pl.col("c_city")),
+            ("zip", pl.col("c_postal_code")),
+            ("province", pl.col("c_province")),
+            ("country", pl.col("c_country")),
+            ("last_name", pl.col("c_last_name")),
+            ("address2", pl.col("c_address2")),
+            ("company", None),
+            ("latitude", pl.col("c_latitude")),
+            ("longitude", pl.col("c_longitude")),
+            ("name", full_name),
+            ("country_code", pl.col("c_country_code")),
+            ("province_code", pl.col("c_province_code")),
+        ]
+    )
+    sms_consent = obj(
+        [
+            ("state", "not_subscribed"),
+            ("opt_in_level", "single_opt_in"),
+            ("consent_updated_at", customer_created),
+            ("consent_collected_from", "OTHER"),
+        ]
+    )
+    customer = obj(
+        [
+            ("id", pl.col("customer_id")),
+            ("email", pl.col("c_email")),
+            ("created_at", customer_created),
+            ("updated_at", _ts(pl.max_horizontal("c_created_at", "created_at"))),
+            ("first_name", pl.col("c_first_name")),
+            ("last_name", pl.col("c_last_name")),
+            ("state", "enabled"),
+            ("note", None),
+            ("verified_email", True),
+            ("multipass_identifier", None),
+            ("tax_exempt", False),
+            ("phone", phone),
+            (
+                "email_marketing_consent",
+                Raw(
+                    obj(
+                        [
+                            (
+                                "state",
+                                pl.when(marketing)
+                                .then(pl.lit("subscribed"))
+                                .otherwise(pl.lit("not_subscribed")),
+                            ),
+                            (
+                                "opt_in_level",
+                                pl.when(marketing).then(pl.lit("single_opt_in")).otherwise(None),
+                            ),
+                            (
+                                "consent_updated_at",
+                                pl.when(marketing).then(customer_created).otherwise(None),
+                            ),
+                        ]
+                    )
+                ),
+            ),
+            ("sms_marketing_consent", when_raw(truthy(phone), sms_consent, "null")),
+            ("tags", ""),
+            ("currency", pl.col("presentment_currency")),
+            ("tax_exemptions", raw("[]")),
+            ("admin_graphql_api_id", _gid("Customer", "customer_id")),
+            (
+                "default_address",
+                Raw(
+                    obj(
+                        [
+                            ("id", pl.col("c_default_address_id")),
+                            ("customer_id", pl.col("customer_id")),
+                            ("first_name", pl.col("c_first_name")),
+                            ("last_name", pl.col("c_last_name")),
+                            ("company", None),
+                            ("address1", pl.col("c_address1")),
+                            ("address2", pl.col("c_address2")),
+                            ("city", pl.col("c_city")),
+                            ("province", pl.col("c_province")),
+                            ("country", pl.col("c_country")),
+                            ("zip", pl.col("c_postal_code")),
+                            ("phone", phone),
+                            ("name", full_name),
+                            ("province_code", pl.col("c_province_code")),
+                            ("country_code", pl.col("c_country_code")),
+                            ("country_name", pl.col("c_country")),
+                            ("default", True),
+                        ]
+                    )
+                ),
+            ),
+        ]
+    )
+
+    # Discounts: percentages are stored in basis points, fixed amounts in shop-currency cents.
+    kind = pl.col("discount_kind")
+    percentage = kind.str.ends_with("percentage")
+    automatic = kind.str.starts_with("automatic")
+    value = pl.col("discount_value")
+    percent_text = pl.concat_str(
+        [(value // 100).cast(pl.String), pl.lit("."), ((value % 100) // 10).cast(pl.String)]
+    )
+    value_str = pl.when(percentage).then(percent_text).otherwise(_fs("discount_value"))
+    value_type = pl.when(percentage).then(pl.lit("percentage")).otherwise(pl.lit("fixed_amount"))
+    common = [
+        ("target_type", "line_item"),
+        (
+            "type",
+            pl.when(automatic).then(pl.lit("automatic")).otherwise(pl.lit("discount_code")),
+        ),
+        ("value", value_str),
+        ("value_type", value_type),
+        ("allocation_method", "across"),
+        ("target_selection", "all"),
+    ]
+    automatic_app = obj(
+        [
+            *common,
+            ("title", pl.col("discount_code")),
+            (
+                "description",
+                pl.concat_str(
+                    [pl.col("discount_code"), pl.lit(": "), value_str, pl.lit("% off everything")]
+                ),
+            ),
+        ]
+    )
+    code_app = obj([*common, ("code", pl.col("discount_code"))])
+    code = obj(
+        [
+            ("code", pl.col("discount_code")),
+            ("amount", _fs("total_discounts_minor")),
+            ("type", value_type),
+        ]
+    )
+    has_discount = kind != "none"
+    discount_codes = when_raw(has_discount & ~automatic, _array1(code), "[]")
+    discount_applications = Raw(
+        pl.when(~has_discount)
+        .then(pl.lit("[]"))
+        .when(automatic)
+        .then(_array1(automatic_app))
+        .otherwise(_array1(code_app))
+    )
+    tax_line = obj(
+        [
+            ("price", _fs("total_tax_minor")),
+            ("rate", pl.col("tax_rate")),
+            ("title", pl.col("tax_title")),
+            ("price_set", _mset("total_tax_minor", "total_tax_presentment_minor")),
+            ("channel_liable", False),
+        ]
+    )
+    ship_set = _mset("total_shipping_minor", "total_shipping_presentment_minor")
+    shipping_line = obj(
+        [
+            ("id", pl.col("shipping_line_id")),
+            ("carrier_identifier", None),
+            ("code", pl.col("shipping_title")),
+            ("discounted_price", _fs("total_shipping_minor")),
+            ("discounted_price_set", ship_set),
+            ("is_removed", False),
+            ("phone", None),
+            ("price", _fs("total_shipping_minor")),
+            ("price_set", ship_set),
+            ("requested_fulfillment_service_id", None),
+            ("source", "shopify"),
+            ("title", pl.col("shipping_title")),
+            ("tax_lines", raw("[]")),
+            ("discount_allocations", raw("[]")),
+        ]
+    )
+    zero_set = _zero_set()
+    return obj(
+        [
+            ("id", pl.col("order_id")),
+            ("admin_graphql_api_id", _gid("Order", "order_id")),
+            ("app_id", _ONLINE_STORE_APP_ID),
+            ("browser_ip", pl.col("browser_ip")),
+            ("buyer_accepts_marketing", marketing),
+            ("cancel_reason", pl.when(cancelled).then(pl.col("cancel_reason")).otherwise(None)),
+            ("cancelled_at", pl.when(cancelled).then(_ts("cancelled_at")).otherwise(None)),
+            ("cart_token", pl.col("_cart_token")),
+            ("checkout_id", pl.col("checkout_id")),
+            ("checkout_token", pl.col("_checkout_token")),
+            (
+                "client_details",
+                Raw(
+                    obj(
+                        [
+                            ("accept_language", pl.col("c_language")),
+                            ("browser_height", None),
+                            ("browser_ip", pl.col("browser_ip")),
+                            ("browser_width", None),
+                            ("session_hash", None),
+                            ("user_agent", _USER_AGENT),
+                        ]
+                    )
+                ),
+            ),
+            ("closed_at", _ts("closed_at")),
+            ("confirmation_number", pl.col("_confirmation")),
+            ("confirmed", True),
+            ("contact_email", pl.col("c_email")),
+            ("created_at", created),
+            ("currency", pl.col("currency")),
+            ("current_subtotal_price", _fs(cur_sub)),
+            ("current_subtotal_price_set", _mset(cur_sub, cur_sub_p)),
+            ("current_total_additional_fees_set", None),
+            ("current_total_discounts", _fs(cur_disc)),
+            ("current_total_discounts_set", _mset(cur_disc, cur_disc_p)),
+            ("current_total_duties_set", None),
+            ("current_total_price", _fs(cur_total)),
+            ("current_total_price_set", _mset(cur_total, cur_total_p)),
+            ("current_total_tax", _fs(cur_tax)),
+            ("current_total_tax_set", _mset(cur_tax, cur_tax_p)),
+            ("customer_locale", pl.col("c_language")),
+            ("device_id", None),
+            ("discount_codes", discount_codes),
+            ("duties_included", False),
+            ("email", pl.col("c_email")),
+            ("estimated_taxes", False),
+            ("financial_status", pl.col("financial_status")),
+            ("fulfillment_status", pl.col("fulfillment_status")),
+            (
+                "landing_site",
+                pl.when(referrer.is_null())
+                .then(pl.lit("/products?utm_source=newsletter"))
+                .otherwise(pl.lit("/")),
+            ),
+            (
+                "landing_site_ref",
+                pl.when(referrer.is_null()).then(pl.lit("newsletter")).otherwise(None),
+            ),
+            ("location_id", None),
+            ("merchant_business_entity_id", shop.business_entity_id),
+            ("merchant_of_record_app_id", None),
+            ("name", pl.col("name")),
+            (
+                "note",
+                pl.when(number % 17 == 0)
+                .then(pl.lit("Please leave the parcel with a neighbour"))
+                .otherwise(None),
+            ),
+            (
+                "note_attributes",
+                when_raw(
+                    gift,
+                    _array1(obj([("name", "gift_message"), ("value", pl.col("gift_message"))])),
+                    "[]",
+                ),
+            ),
+            ("number", number - 1000),
+            ("order_number", number),
+            (
+                "order_status_url",
+                pl.concat_str(
+                    [
+                        pl.lit(f"https://{shop.domain}/{shop.shop_id}/orders/"),
+                        pl.col("_token"),
+                        pl.lit("/authenticate?key="),
+                        pl.col("_status_key"),
+                    ]
+                ),
+            ),
+            ("original_total_additional_fees_set", None),
+            ("original_total_duties_set", None),
+            ("payment_gateway_names", pl.concat_list([pl.col("gateway")])),
+            ("phone", phone),
+            (
+                "po_number",
+                pl.when(number % 50 == 0)
+                .then(pl.concat_str([pl.lit("PO-"), number]))
+                .otherwise(None),
+            ),
+            ("presentment_currency", pl.col("presentment_currency")),
+            ("processed_at", created),
+            (
+                "reference",
+                pl.when(draft).then(pl.concat_str([pl.lit("D"), number])).otherwise(None),
+            ),
+            ("referring_site", referrer),
+            (
+                "source_identifier",
+                pl.when(draft).then(pl.concat_str([pl.lit("D"), number])).otherwise(None),
+            ),
+            (
+                "source_name",
+                pl.when(draft).then(pl.lit("shopify_draft_order")).otherwise(pl.lit("web")),
+            ),
+            ("source_url", None),
+            ("subtotal_price", _fs("subtotal_price_minor")),
+            (
+                "subtotal_price_set",
+                _mset("subtotal_price_minor", "subtotal_price_presentment_minor"),
+            ),
+            ("tags", pl.when(gift).then(pl.lit("gift")).otherwise(pl.lit(""))),
+            ("tax_exempt", False),
+            ("tax_lines", when_raw(pl.col("tax_rate") > 0, _array1(tax_line), "[]")),
+            ("taxes_included", False),
+            ("test", False),
+            ("token", pl.col("_token")),
+            ("total_cash_rounding_payment_adjustment_set", zero_set),
+            ("total_cash_rounding_refund_adjustment_set", zero_set),
+            ("total_discounts", _fs("total_discounts_minor")),
+            (
+                "total_discounts_set",
+                _mset("total_discounts_minor", "total_discounts_presentment_minor"),
+            ),
+            ("total_line_items_price", _fs("total_line_items_price_minor")),
+            (
+                "total_line_items_price_set",
+                _mset("total_line_items_price_minor", "total_line_items_price_presentment_minor"),
+            ),
+            ("total_outstanding", _fs(outstanding)),
+            ("total_price", _fs("total_price_minor")),
+            ("total_price_set", _mset("total_price_minor", "total_price_presentment_minor")),
+            ("total_shipping_price_set", ship_set),
+            ("total_tax", _fs("total_tax_minor")),
+            ("total_tax_set", _mset("total_tax_minor", "total_tax_presentment_minor")),
+            ("total_tip_received", _fs(pl.lit(0))),
+            ("total_weight", pl.col("total_weight_grams")),
+            ("updated_at", _ts("updated_at")),
+            ("user_id", None),
+            ("billing_address", Raw(address)),
+            ("customer", Raw(customer)),
+            ("discount_applications", discount_applications),
+            ("fulfillments", Raw(pl.col("_fulfillments"))),
+            ("line_items", Raw(pl.col("_line_items"))),
+            ("payment_terms", None),
+            ("refunds", Raw(pl.col("_refunds"))),
+            ("shipping_address", Raw(address)),
+            ("shipping_lines", Raw(_array1(shipping_line))),
+        ]
+    )
+
+
+# Column helpers over frames carrying the order's ``currency``/``presentment_currency``, their
+# scales ``_ss``/``_ps``, ``local_utc_offset_minutes`` and its suffix ``_sfx``.
+
+
+def _product_fields(products: pl.DataFrame) -> pl.DataFrame:
+    return products.select(
+        "sku", "title", "variant_title", "vendor", "product_id", "variant_id", grams="weight_g"
+    )
+
+
+def _col(c: str | pl.Expr) -> pl.Expr:
+    return pl.col(c) if isinstance(c, str) else c
+
+
+def _fs(c: str | pl.Expr) -> pl.Expr:
+    return money(_col(c), pl.col("_ss"))
+
+
+def _fp(c: str | pl.Expr) -> pl.Expr:
+    return money(_col(c), pl.col("_ps"))
+
+
+def _mset(shop: str | pl.Expr, pres: str | pl.Expr) -> Raw:
+    return money_set(_fs(shop), pl.col("currency"), _fp(pres), pl.col("presentment_currency"))
+
+
+def _zero_set() -> Raw:
+    return _mset(pl.lit(0), pl.lit(0))
+
+
+def _ts(c: str | pl.Expr) -> pl.Expr:
+    return local_time(_col(c), pl.col("local_utc_offset_minutes"), pl.col("_sfx"))
+
+
+def _gid(kind: str, c: str) -> pl.Expr:
+    return pl.concat_str([pl.lit(f"gid://shopify/{kind}/"), pl.col(c)])
+
+
+def _array1(element: pl.Expr) -> pl.Expr:
+    return pl.concat_str([pl.lit("["), element, pl.lit("]")])

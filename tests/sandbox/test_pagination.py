@@ -13,6 +13,7 @@ import polars as pl
 import pytest
 
 from ingestion.sandbox import SandboxState
+from ingestion.sandbox.pagination import SortedFrame, keyset_page
 
 ORDERS = "/admin/api/2026-07/orders.json"
 AUTH = {"X-Shopify-Access-Token": "shpat_sandbox"}
@@ -158,3 +159,27 @@ def test_tampered_page_info_is_400_not_500(
     response = http.get(url + ORDERS, params={"page_info": token}, headers=AUTH)
     assert response.status_code == 400
     assert response.json() == {"errors": {"page_info": "Invalid value."}}
+
+
+def test_sorted_frame_pages_over_a_timestamp_and_string_id_match_keyset_pages() -> None:
+    # Amazon's getOrders pages on (update instant, AmazonOrderId): ties on the instant are
+    # broken by the string id, and every row comes exactly once.
+    frame = pl.DataFrame(
+        {
+            "t": [5, 1, 5, 3, 5, 1, 9],
+            "id": ["114-9", "114-2", "114-10", "114-1", "114-3", "114-0", "114-5"],
+        }
+    )
+    keys = ["t", "id"]
+    listed = SortedFrame(frame, keys)
+    walked, after = [], None
+    while True:
+        page = listed.page(2, after=after)
+        expected = keyset_page(frame, keys, 2, after=after)
+        assert page.rows.rows() == expected.rows.rows()
+        assert page.has_next == expected.has_next
+        walked += page.rows["id"].to_list()
+        if not page.has_next:
+            break
+        after = page.last_key(keys)
+    assert walked == ["114-0", "114-2", "114-1", "114-10", "114-3", "114-9", "114-5"]

@@ -1,0 +1,429 @@
+"""PayPal ``transaction_details`` sections rendered column-wise, once per clock position.
+
+Why: the Transaction Search API returns up to 500 entries a page, each with up to seven
+sections chosen per request (``fields``). Every section of every transaction is rendered here
+as JSON text in vectorized passes (``jsonfrag``); a page then only splices the requested
+sections of its rows together. Amounts that must be converted between currencies (rare: a
+payer pays in the order's presentment currency) go through ``convert_minor``'s exact Decimal
+rounding in Python, for those rows only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+
+import polars as pl
+
+from ingestion.sandbox.jsonfrag import Maybe, Raw, money, obj, scale_of, truthy
+from ingestion.sandbox.stripe_ledger import LedgerView
+
+SECTIONS = (
+    "transaction_info",
+    "payer_info",
+    "shipping_info",
+    "cart_info",
+    "store_info",
+    "auction_info",
+    "incentive_info",
+)
+# Sections the sandbox has nothing for: always ``{}``.
+_EMPTY_SECTIONS = ("store_info", "auction_info", "incentive_info")
+# The merchant account's own PayPal id (payer of payouts, payee of payments).
+MERCHANT_ACCOUNT_ID = "3TLSANDBOXMRC"
+# PayPal's event codes: checkout payment, merchant-initiated refund (payouts: api_paypal).
+EVENT_PAYMENT, EVENT_REFUND = "T0006", "T1107"
+
+Converter = Callable[[int, float, str, str], int]
+
+
+def account_id(value: object) -> str:
+    """A 13-character PayPal account id derived from a ledger id."""
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    n = int.from_bytes(hashlib.blake2b(f"payer:{value}".encode(), digest_size=10).digest(), "big")
+    chars = []
+    for _ in range(13):
+        n, r = divmod(n, len(alphabet))
+        chars.append(alphabet[r])
+    return "".join(chars)
+
+
+def _convert_where(
+    frame: pl.DataFrame,
+    native_ok: pl.Expr,
+    native: pl.Expr,
+    columns: tuple[str, str, str, str],
+    alias: str,
+    convert: Converter,
+) -> pl.DataFrame:
+    """Column ``alias``: ``native`` where ``native_ok``, else ``convert(amount or 0, rate or 1,
+    from or to, to)`` of ``columns`` = (amount, rate, from currency, to currency)."""
+    indexed = frame.with_row_index("_i").with_columns(_ok=native_ok.fill_null(False))
+    need = indexed.filter(~pl.col("_ok"))
+    values = [
+        convert(int(a or 0), r or 1.0, f or t, t)
+        for a, r, f, t in need.select(*columns).iter_rows()
+    ]
+    converted = pl.DataFrame({"_i": need["_i"], "_converted": pl.Series(values, dtype=pl.Int64)})
+    return (
+        indexed.join(converted, on="_i", how="left", maintain_order="left")
+        .with_columns(
+            pl.when(pl.col("_ok")).then(native).otherwise(pl.col("_converted")).alias(alias)
+        )
+        .drop("_i", "_ok", "_converted")
+    )
+
+
+def _amount(minor: pl.Expr, currency: str) -> Raw:
+    return Raw(
+        obj(
+            [
+                ("currency_code", pl.col(currency)),
+                ("value", money(minor, pl.col(f"_scale_{currency}"))),
+            ]
+        )
+    )
+
+
+def _name_parts() -> pl.Expr:
+    """``" ".join(p for p in (first, last) if p)``."""
+    parts = [pl.when(truthy(pl.col(c))).then(pl.col(c)) for c in ("c_first_name", "c_last_name")]
+    return pl.concat_str(parts, separator=" ", ignore_nulls=True)
+
+
+def sections(
+    view: LedgerView,
+    rows: pl.DataFrame,
+    accounts: Callable[[pl.Series], pl.DataFrame],
+    convert: Converter,
+) -> pl.DataFrame:
+    """``rows`` (``transaction_rows``) with one JSON column per section, ``_s_<section>``.
+
+    ``accounts`` maps customer ids to PayPal account ids (``_id`` -> ``_account``)."""
+    orders = view("orders").select(
+        "order_id",
+        "name",
+        "external_order_id",
+        "presentment_currency",
+        "fx_rate_to_presentment",
+        "total_shipping_minor",
+        "total_shipping_presentment_minor",
+        _o_customer="customer_id",
+        _o_currency="currency",
+        _order=pl.lit(True),
+    )
+    customers = view("customers").select(
+        "customer_id",
+        *[
+            pl.col(c).alias(f"c_{c}")
+            for c in (
+                "first_name",
+                "last_name",
+                "email",
+                "country_code",
+                "address1",
+                "address2",
+                "city",
+                "province_code",
+                "postal_code",
+            )
+        ],
+        _customer=pl.lit(True),
+    )
+    frame = (
+        rows.join(orders, on="order_id", how="left", maintain_order="left")
+        .join(
+            customers,
+            left_on="_o_customer",
+            right_on="customer_id",
+            how="left",
+            maintain_order="left",
+        )
+        .with_columns(
+            pl.col("_order").fill_null(False),
+            pl.col("_customer").fill_null(False),
+            _fee_ccy=pl.coalesce("fee_currency", "currency"),
+        )
+    )
+    frame = frame.join(
+        accounts(frame.filter(pl.col("_customer"))["_o_customer"]),
+        left_on="_o_customer",
+        right_on="_id",
+        how="left",
+        maintain_order="left",
+    )
+    currencies = set(frame["currency"].unique().to_list()) | set(
+        frame["_fee_ccy"].unique().to_list()
+    )
+    frame = frame.with_columns(
+        _scale_currency=scale_of(pl.col("currency"), currencies),
+        _scale__fee_ccy=scale_of(pl.col("_fee_ccy"), currencies),
+    )
+    frame = _convert_where(
+        frame,
+        pl.col("total_shipping_presentment_minor").is_not_null()
+        & (pl.col("presentment_currency") == pl.col("currency")),
+        pl.col("total_shipping_presentment_minor"),
+        ("total_shipping_minor", "fx_rate_to_presentment", "_o_currency", "currency"),
+        "_shipping",
+        convert,
+    )
+    is_payment = pl.col("event_code") == EVENT_PAYMENT
+    has_order = pl.col("_order")
+    has_customer = pl.col("_customer") & has_order
+    name = (
+        pl.when(truthy(pl.col("name")))
+        .then(pl.col("name"))
+        .otherwise(pl.col("order_id").cast(pl.String))
+    )
+    when_order = lambda value: Maybe(has_order, value)  # noqa: E731
+    zero = pl.lit(0, pl.Int64)
+    info = obj(
+        [
+            (
+                "paypal_account_id",
+                pl.when(has_customer)
+                .then(pl.col("_account"))
+                .otherwise(pl.lit(MERCHANT_ACCOUNT_ID)),
+            ),
+            ("transaction_id", pl.col("transaction_id")),
+            ("transaction_event_code", pl.col("event_code")),
+            (
+                "transaction_initiation_date",
+                pl.col("initiated_at").dt.strftime("%Y-%m-%dT%H:%M:%S+0000"),
+            ),
+            (
+                "transaction_updated_date",
+                pl.col("initiated_at").dt.strftime("%Y-%m-%dT%H:%M:%S+0000"),
+            ),
+            ("transaction_amount", _amount(pl.col("amount_minor"), "currency")),
+            ("fee_amount", _amount(pl.col("fee_minor"), "_fee_ccy")),
+            ("transaction_status", pl.col("status")),
+            (
+                "protection_eligibility",
+                pl.when(is_payment).then(pl.lit("01")).otherwise(pl.lit("02")),
+            ),
+            (
+                "paypal_reference_id",
+                Maybe(pl.col("reference_id").is_not_null(), pl.col("reference_id")),
+            ),
+            ("paypal_reference_id_type", Maybe(pl.col("reference_id").is_not_null(), "TXN")),
+            ("insurance_amount", when_order(_amount(zero, "currency"))),
+            (
+                "shipping_amount",
+                when_order(
+                    _amount(pl.when(is_payment).then(pl.col("_shipping")).otherwise(0), "currency")
+                ),
+            ),
+            ("shipping_discount_amount", when_order(_amount(zero, "currency"))),
+            (
+                "transaction_subject",
+                pl.when(has_order)
+                .then(pl.concat_str([pl.lit("Tradelane order "), name]))
+                .otherwise(pl.lit("Withdrawal to bank account")),
+            ),
+            (
+                "transaction_note",
+                when_order(
+                    pl.when(pl.col("event_code") == EVENT_REFUND)
+                    .then(pl.lit("Refund for returned items"))
+                    .otherwise(pl.concat_str([pl.lit("Thank you for your order "), name]))
+                ),
+            ),
+            ("invoice_id", when_order(name.str.strip_chars_start("#"))),
+            (
+                "custom_field",
+                when_order(
+                    pl.when(truthy(pl.col("external_order_id")))
+                    .then(pl.col("external_order_id"))
+                    .otherwise(pl.col("order_id").cast(pl.String))
+                ),
+            ),
+        ]
+    )
+    full_name = _name_parts()
+    payer = obj(
+        [
+            ("account_id", pl.col("_account")),
+            ("email_address", pl.col("c_email")),
+            ("address_status", "Y"),
+            ("payer_status", "Y"),
+            (
+                "payer_name",
+                Raw(
+                    obj(
+                        [
+                            ("given_name", pl.col("c_first_name")),
+                            ("surname", pl.col("c_last_name")),
+                            ("alternate_full_name", full_name),
+                        ]
+                    )
+                ),
+            ),
+            ("country_code", pl.col("c_country_code")),
+        ]
+    )
+    address_fields = [
+        ("line1", "c_address1"),
+        ("line2", "c_address2"),
+        ("city", "c_city"),
+        ("state", "c_province_code"),
+        ("country_code", "c_country_code"),
+        ("postal_code", "c_postal_code"),
+    ]
+    shipping = obj(
+        [
+            ("name", full_name),
+            (
+                "address",
+                Raw(
+                    obj([(k, Maybe(pl.col(c).is_not_null(), pl.col(c))) for k, c in address_fields])
+                ),
+            ),
+        ]
+    )
+    frame = frame.join(
+        _carts(view, frame.filter(has_order & is_payment), convert),
+        on="transaction_id",
+        how="left",
+        maintain_order="left",
+    )
+    return frame.with_columns(
+        _s_transaction_info=info,
+        _s_payer_info=pl.when(has_customer).then(payer).otherwise(pl.lit("{}")),
+        _s_shipping_info=pl.when(has_customer & is_payment).then(shipping).otherwise(pl.lit("{}")),
+        _s_cart_info=pl.col("_cart").fill_null("{}"),
+    ).drop("_cart")
+
+
+def _carts(view: LedgerView, payments: pl.DataFrame, convert: Converter) -> pl.DataFrame:
+    """``cart_info`` JSON per payment transaction (``transaction_id``, ``_cart``): one item
+    per order line, in the payment's currency, and a negative ``Discount`` item when the
+    order had one."""
+    lines = (
+        view("order_lines")
+        .join(
+            payments.select(
+                "transaction_id",
+                "order_id",
+                "currency",
+                "presentment_currency",
+                "fx_rate_to_presentment",
+                "_o_currency",
+                "_scale_currency",
+                _invoice=pl.when(truthy(pl.col("name")))
+                .then(pl.col("name"))
+                .otherwise(pl.col("order_id").cast(pl.String)),
+            ),
+            on="order_id",
+            how="inner",
+            suffix="_pay",
+        )
+        .join(
+            view("products").select("sku", "title", "variant_title"),
+            on="sku",
+            how="left",
+        )
+        .sort("transaction_id", "line_id")
+    )
+    for column in ("unit_price", "tax", "discount"):
+        lines = _convert_line(lines, column, convert)
+    currency = pl.col("currency_pay")
+    scale = pl.col("_scale_currency")
+
+    def amount(minor: pl.Expr) -> Raw:
+        return Raw(obj([("currency_code", currency), ("value", money(minor, scale))]))
+
+    unit, tax, qty = pl.col("_unit_price"), pl.col("_tax"), pl.col("quantity")
+    item = obj(
+        [
+            ("item_code", pl.col("sku")),
+            (
+                "item_name",
+                pl.when(truthy(pl.col("title"))).then(pl.col("title")).otherwise(pl.col("sku")),
+            ),
+            (
+                "item_description",
+                pl.when(truthy(pl.col("variant_title")))
+                .then(pl.col("variant_title"))
+                .when(truthy(pl.col("title")))
+                .then(pl.col("title"))
+                .otherwise(pl.lit("")),
+            ),
+            ("item_quantity", qty.cast(pl.String)),
+            ("item_unit_price", amount(unit)),
+            ("item_amount", amount(unit * qty)),
+            (
+                "tax_amounts",
+                Raw(pl.concat_str([pl.lit('[{"tax_amount":'), amount(tax).expr, pl.lit("}]")])),
+            ),
+            ("total_item_amount", amount(unit * qty + tax)),
+            ("invoice_number", pl.col("_invoice")),
+        ]
+    )
+    per_payment = (
+        lines.with_columns(_item=item)
+        .group_by("transaction_id", maintain_order=True)
+        .agg(
+            _items=pl.col("_item").str.join(","),
+            _discount=pl.col("_discount").sum(),
+            currency_pay=pl.col("currency_pay").first(),
+            _scale_currency=pl.col("_scale_currency").first(),
+            _invoice=pl.col("_invoice").first(),
+        )
+    )
+    minus = -pl.col("_discount")
+    discount_item = obj(
+        [
+            ("item_name", "Discount"),
+            ("item_quantity", "1"),
+            ("item_unit_price", amount(minus)),
+            ("item_amount", amount(minus)),
+            ("total_item_amount", amount(minus)),
+            ("invoice_number", pl.col("_invoice")),
+        ]
+    )
+    items = (
+        pl.when(pl.col("_discount") != 0)
+        .then(pl.concat_str([pl.col("_items"), discount_item], separator=","))
+        .otherwise(pl.col("_items"))
+    )
+    carts = per_payment.select(
+        "transaction_id",
+        _cart=pl.concat_str([pl.lit('{"item_details":['), items, pl.lit("]}")]),
+    )
+    # A payment whose order has no lines still shows an empty cart.
+    return (
+        payments.select("transaction_id")
+        .join(carts, on="transaction_id", how="left")
+        .with_columns(pl.col("_cart").fill_null('{"item_details":[]}'))
+    )
+
+
+def _convert_line(lines: pl.DataFrame, column: str, convert: Converter) -> pl.DataFrame:
+    """``_<column>``: a line amount in the payment's currency (the ledger's presentment amount
+    when the buyer paid in the presentment currency, else converted from the shop currency at
+    the order's rate)."""
+    native = pl.col(f"{column}_presentment_minor")
+    frame = lines.with_columns(_line_currency=pl.coalesce("currency", "_o_currency"))
+    return _convert_where(
+        frame,
+        native.is_not_null() & (pl.col("presentment_currency_pay") == pl.col("currency_pay")),
+        native,
+        (f"{column}_minor", "fx_rate_to_presentment", "_line_currency", "currency_pay"),
+        f"_{column}",
+        convert,
+    ).drop("_line_currency")
+
+
+def page_details(page: pl.DataFrame, wanted: Sequence[str]) -> list[bytes]:
+    """The ``transaction_details`` entries of a page's rows with the ``wanted`` sections."""
+    if page.height == 0:
+        return []
+    parts: list[pl.Expr] = []
+    for section in SECTIONS:
+        if section in wanted:
+            value = pl.lit("{}") if section in _EMPTY_SECTIONS else pl.col(f"_s_{section}")
+            parts.append(pl.concat_str([pl.lit(f'"{section}":'), value]))
+    record = pl.concat_str([pl.lit("{"), pl.concat_str(parts, separator=","), pl.lit("}")])
+    return page.select(record.cast(pl.Binary)).to_series().to_list()
