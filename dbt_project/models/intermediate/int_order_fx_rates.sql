@@ -1,0 +1,43 @@
+-- The one place an order gets its reporting-currency rate: the ECB fixing in force on the
+-- order's UTC date (the previous fixing on weekends and holidays) for the shop currency and
+-- for the reporting currency (var `reporting_currency`). Marts convert with `convert_amount`
+-- and these two rates; an order whose currency the ECB does not fix gets no rate (null
+-- reporting amounts, flagged by a test) rather than a guessed one.
+with
+
+orders as (
+
+    select order_id, currency_code, {{ dbt.cast('ordered_at', 'date') }} as order_date
+    from {{ ref('int_orders_unioned') }}
+
+),
+
+rates as (
+
+    select * from {{ ref('int_fx_rates_valid') }}
+
+),
+
+final as (
+
+    select
+        orders.order_id,
+        orders.currency_code,
+        '{{ var("reporting_currency") }}' as reporting_currency_code,
+        shop_rate.rate_date as fx_rate_date,
+        shop_rate.units_per_eur as currency_units_per_eur,
+        reporting_rate.units_per_eur as reporting_units_per_eur
+
+    from orders
+    left join rates as shop_rate
+        on shop_rate.currency_code = orders.currency_code
+        and orders.order_date >= shop_rate.valid_from
+        and orders.order_date < shop_rate.valid_to
+    left join rates as reporting_rate
+        on reporting_rate.currency_code = '{{ var("reporting_currency") }}'
+        and orders.order_date >= reporting_rate.valid_from
+        and orders.order_date < reporting_rate.valid_to
+
+)
+
+select * from final
