@@ -12,12 +12,6 @@ orders as (
 
 ),
 
-rates as (
-
-    select * from {{ ref('int_fx_rates_valid') }}
-
-),
-
 final as (
 
     select
@@ -29,14 +23,8 @@ final as (
         reporting_rate.units_per_eur as reporting_units_per_eur
 
     from orders
-    left join rates as shop_rate
-        on shop_rate.currency_code = orders.currency_code
-        and orders.order_date >= shop_rate.valid_from
-        and orders.order_date < shop_rate.valid_to
-    left join rates as reporting_rate
-        on reporting_rate.currency_code = '{{ var("reporting_currency") }}'
-        and orders.order_date >= reporting_rate.valid_from
-        and orders.order_date < reporting_rate.valid_to
+    {{ fx_rate_on('shop_rate', 'orders.currency_code', 'orders.order_date') }}
+    {{ fx_rate_on('reporting_rate', "'" ~ var('reporting_currency') ~ "'", 'orders.order_date') }}
 
 )
 
