@@ -10,44 +10,28 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from ingestion.amazon import amazon_source
 from ingestion.common.http import RequestStats
 from ingestion.common.pipeline import make_pipeline, run_source
-from ingestion.ecb import ecb_source
-from ingestion.files import files_source
-from ingestion.paypal import paypal_source
 from ingestion.sandbox.server import SandboxConfig, running_sandbox
 from ingestion.sandbox.state import SandboxState
-from ingestion.shopify import shopify_source
-from ingestion.stripe import stripe_source
-from ingestion.tracking import tracking_source
-from ingestion.wms import wms_source
 from pipelines.defs.dbt.project import DBT_EXECUTABLE, DBT_PROJECT_DIR
+from pipelines.defs.ingestion.assets import SOURCE_FACTORIES
 from tests.ingestion import export_samples
 
-# Shopify's real bucket (2 requests/s) would make finance take minutes; the client matches.
+# Shopify's real bucket (2 requests/s) would make finance take minutes; the sandbox's bucket and
+# the connector's rate are both raised, through the same settings a user would set.
 FAST = SandboxConfig(bucket_size=400, leak_rate_per_s=400.0)
-
-
-def _sources(url: str, import_dir: Path) -> dict[str, Callable[[RequestStats], object]]:
-    return {
-        "shopify": lambda s: shopify_source(
-            shop_url=url, finance=True, stats=s, requests_per_second=400.0, burst=400
-        ),
-        "wms": lambda s: wms_source(stats=s),
-        "ecb": lambda s: ecb_source(stats=s),
-        "stripe": lambda s: stripe_source(stats=s),
-        "paypal": lambda s: paypal_source(stats=s),
-        "amazon": lambda s: amazon_source(stats=s),
-        "tracking": lambda s: tracking_source(stats=s),
-        "files": lambda s: files_source(import_dir=str(import_dir)),
-    }
+FAST_SHOPIFY_FINANCE = {
+    "SOURCES__SHOPIFY__FINANCE": "true",
+    "SOURCES__SHOPIFY__REQUESTS_PER_SECOND": "400",
+    "SOURCES__SHOPIFY__BURST": "400",
+}
 
 
 def _drop_exports(import_dir: Path) -> None:
@@ -64,16 +48,15 @@ def _drop_exports(import_dir: Path) -> None:
 
 @dataclass
 class MartWorld:
-    """A sandbox world served over HTTP and a function that loads it into a warehouse."""
+    """A sandbox world served over HTTP (with dropped exports) that loads into a warehouse."""
 
     state: SandboxState
-    url: str
-    import_dir: Path
 
     def load(self, warehouse: Path) -> None:
-        for name, factory in _sources(self.url, self.import_dir).items():
+        """Every source of the default run (``SOURCE_FACTORIES``), as one run loads them."""
+        for name, factory in SOURCE_FACTORIES.items():
             stats = RequestStats()
-            run_source(make_pipeline(name, warehouse), factory(stats), name, stats)
+            run_source(make_pipeline(name, warehouse), factory(stats=stats), name, stats)
 
 
 @pytest.fixture(scope="module")
@@ -82,9 +65,12 @@ def mart_world(sandbox, tmp_path_factory, monkeypatch_module) -> Iterator[MartWo
     state = SandboxState(sandbox.state.world)
     import_dir = tmp_path_factory.mktemp("imports")
     _drop_exports(import_dir)
+    for name, value in FAST_SHOPIFY_FINANCE.items():
+        monkeypatch_module.setenv(name, value)
+    monkeypatch_module.setenv("TRADELANE_IMPORT_DIR", str(import_dir))
     with running_sandbox(state=state, config=FAST) as url:
         monkeypatch_module.setenv("TRADELANE_SANDBOX_URL", url)
-        yield MartWorld(state, url, import_dir)
+        yield MartWorld(state)
 
 
 @pytest.fixture(scope="module")

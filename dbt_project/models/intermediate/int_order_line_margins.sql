@@ -1,8 +1,10 @@
+{{ config(materialized='view') }}
 -- Each order line's contribution in the reporting currency: its net revenue, its share of
 -- the order's shipping charged, payment fees and refunds (allocated by the line's share of
 -- the order's net line amount, exactly, with `scale_amount`), and its product cost from the
 -- SKU master. Cancelled orders contribute nothing. Carrier costs and import duties paid by
 -- the seller come from no loaded source yet, so they are not deducted (DECISIONLOG.md).
+-- A view: rpt_margin is its one reader.
 with
 
 lines as (

@@ -95,7 +95,11 @@ shopify as (
         case when fulfillments.shipment_status = 'attempted_delivery' then fulfillments.updated_at end
             as first_failed_attempt_at,
         fulfillments.shipment_status in ('failure', 'attempted_delivery', 'delayed') as had_exception,
-        status_map.shipment_status,
+        -- Shopify leaves shipment_status empty until the carrier reports anything.
+        case
+            when fulfillments.shipment_status is null then 'info_received'
+            else status_map.shipment_status
+        end as shipment_status,
         fulfillments.origin_country_code,
         cast(null as {{ dbt.type_string() }}) as destination_country_code,
         cast(null as date) as promised_delivery_date,

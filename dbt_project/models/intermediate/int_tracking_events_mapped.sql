@@ -1,3 +1,6 @@
+{{ config(materialized='view') }}
+-- A view, not a table: it holds every scan (about ten per parcel, 10M rows at a million
+-- orders), and writing it once more before fct_tracking_events copied it cost 30 s there.
 -- Every carrier scan with Tradelane's one shipment vocabulary (seed `tracking_status_map`):
 -- a row for the exact tag and subtag wins over the tag's blank-subtag row, so "returned to
 -- sender" (an AfterShip Exception subtag) is `returned`, not `exception`. A tag the map does
