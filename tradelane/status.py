@@ -21,6 +21,8 @@ RAW_DATASETS = (
     "raw_stripe",
     "raw_paypal",
     "raw_files",
+    "raw_amazon",
+    "raw_tracking",
 )
 MART_SCHEMAS = ("marts", "actions")
 

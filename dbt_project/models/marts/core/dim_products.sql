@@ -8,7 +8,7 @@ items as (
 
 order_lines as (
 
-    select * from {{ ref('stg_shopify__order_lines') }}
+    select * from {{ ref('int_order_lines_unioned') }}
 
 ),
 

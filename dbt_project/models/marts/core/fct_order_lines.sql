@@ -2,33 +2,54 @@ with
 
 order_lines as (
 
-    select * from {{ ref('stg_shopify__order_lines') }}
+    select * from {{ ref('int_order_lines_unioned') }}
+
+),
+
+orders as (
+
+    select order_id, channel, store_id, ordered_at, destination_country_code
+    from {{ ref('int_orders_unioned') }}
+
+),
+
+fx as (
+
+    select * from {{ ref('int_order_fx_rates') }}
 
 ),
 
 final as (
 
     select
-        order_line_id,
-        order_id,
-        channel,
-        store_id,
-        external_order_line_id,
-        sku,
-        product_title,
-        variant_title,
-        quantity,
-        fulfillable_quantity,
-        is_shipping_required,
-        unit_weight_grams,
-        currency_code,
-        unit_price_amount,
-        cast(unit_price_amount * quantity as decimal(18, 4)) as gross_amount,
-        discount_amount,
-        cast(unit_price_amount * quantity - discount_amount as decimal(18, 4)) as net_amount,
-        tax_amount
+        order_lines.order_line_id,
+        order_lines.order_id,
+        orders.channel,
+        orders.store_id,
+        order_lines.source_system,
+        order_lines.external_order_line_id,
+        order_lines.sku,
+        order_lines.product_title,
+        order_lines.variant_title,
+        order_lines.quantity,
+        order_lines.fulfillable_quantity,
+        order_lines.is_shipping_required,
+        order_lines.unit_weight_grams,
+        orders.ordered_at,
+        orders.destination_country_code,
+        order_lines.currency_code,
+        order_lines.unit_price_amount,
+        order_lines.gross_amount,
+        order_lines.discount_amount,
+        cast(order_lines.gross_amount - order_lines.discount_amount as decimal(18, 4)) as net_amount,
+        order_lines.tax_amount,
+        fx.reporting_currency_code,
+        {{ convert_amount('order_lines.gross_amount - order_lines.discount_amount', 'fx.currency_units_per_eur', 'fx.reporting_units_per_eur') }}
+            as net_reporting_amount
 
     from order_lines
+    inner join orders on order_lines.order_id = orders.order_id
+    left join fx on order_lines.order_id = fx.order_id
 
 )
 

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('raw_ecb', 'rates') }}
+    select * from {{ source_or_empty('raw_ecb', 'rates') }}
 
 ),
 

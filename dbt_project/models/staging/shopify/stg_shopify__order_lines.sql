@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('raw_shopify', 'order_line_items') }}
+    select * from {{ source_or_empty('raw_shopify', 'order_line_items') }}
 
 ),
 

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('raw_wms', 'items') }}
+    select * from {{ source_or_empty('raw_wms', 'items') }}
 
 ),
 

@@ -1,0 +1,229 @@
+"""The unified order mart built by dbt on a warehouse loaded from every source of one sandbox
+world: totals per currency agree with the sandbox ledger to the cent, channels and stores unify,
+FX is the previous fixing on weekends and exact, incremental builds equal full ones, the build
+survives sources that are not loaded, and the docs generate offline."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from ingestion.common.currencies import iso_minor_units
+from tests.dbt.conftest import MartWorld, copy_warehouse, run_dbt
+
+
+def query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+@pytest.fixture(scope="module")
+def built(mart_world: MartWorld, tmp_path_factory) -> Iterator[Path]:
+    """Every source loaded, then one `dbt build` (models, snapshot, seeds, every test)."""
+    base = tmp_path_factory.mktemp("mart")
+    warehouse = base / "warehouse.duckdb"
+    mart_world.load(warehouse)
+    run_dbt(warehouse, "build", work_dir=base / "dbt")
+    yield warehouse
+
+
+def ledger_totals(world: MartWorld, channel_prefix: str) -> dict[str, Decimal]:
+    """Non-cancelled order totals per currency, from the ledger in integer minor units."""
+    view = world.state.orders_view().filter(
+        pl.col("channel_id").str.starts_with(channel_prefix) & ~pl.col("is_cancelled")
+    )
+    totals = view.group_by("currency").agg(pl.col("total_price_minor").sum())
+    return {
+        cur: Decimal(int(minor)).scaleb(-iso_minor_units(cur)) for cur, minor in totals.iter_rows()
+    }
+
+
+@pytest.mark.parametrize("channel", ["shopify", "amazon"])
+def test_order_totals_per_currency_match_the_ledger_to_the_cent(built, mart_world, channel):
+    mart = dict(
+        query(
+            built,
+            "select currency_code, sum(total_amount) from marts.fct_orders "
+            "where channel = ? and source_system <> 'file_import' and not is_cancelled "
+            "group by currency_code",
+            [channel],
+        )
+    )
+    assert mart == ledger_totals(mart_world, channel) and len(mart) >= 1
+
+
+def test_amazon_api_and_export_orders_share_one_store_per_marketplace(built):
+    stores = query(
+        built,
+        "select source_system, list(distinct store_id order by store_id) from marts.fct_orders "
+        "where channel = 'amazon' group by source_system order by source_system",
+    )
+    by_source = dict(stores)
+    # The SP-API names regional seller accounts, the export marketplace domains: one id each.
+    assert set(by_source["amazon_sp_api"]) == {
+        "amazon.com",
+        "amazon.de",
+        "amazon.co.uk",
+        "amazon.co.jp",
+    }
+    assert set(by_source["file_import"]) <= set(by_source["amazon_sp_api"])
+    [(unmapped,)] = query(
+        built, "select count(*) from intermediate.int_stores_mapped where not is_mapped"
+    )
+    assert unmapped == 0
+
+
+def test_every_paid_shopify_order_is_paid_exactly_once_in_the_presentment_currency(built):
+    rows = query(
+        built,
+        """
+        select o.order_id, o.presentment_total_amount, sum(p.amount),
+               count(distinct p.currency_code)
+        from marts.fct_orders o
+        join marts.fct_payments p on p.order_id = o.order_id and p.is_captured
+        where o.channel = 'shopify' and o.financial_status in ('paid', 'partially_refunded')
+        group by all
+        """,
+    )
+    assert rows, "no payments matched to orders"
+    assert all(total == paid and currencies == 1 for _, total, paid, currencies in rows)
+    # Stripe's charge and Shopify's capture of the same money are one payment, not two.
+    [(providers,)] = query(
+        built,
+        "select list(distinct payment_provider order by payment_provider) from marts.fct_payments",
+    )
+    assert "shopify" not in providers and {"paypal", "stripe"} <= set(providers)
+
+
+def test_weekend_orders_convert_at_fridays_fixing_exactly(built):
+    rows = query(
+        built,
+        """
+        select o.order_date, o.fx_rate_date, o.currency_code, o.total_amount,
+               o.total_reporting_amount, o.reporting_currency_code
+        from marts.fct_orders o
+        where isodow(o.order_date) in (6, 7) and o.currency_code <> 'USD'
+          and o.total_amount is not null
+        order by o.order_id limit 20
+        """,
+    )
+    assert rows, "the world has no weekend orders in a foreign currency"
+    for order_date, rate_date, currency, amount, converted, reporting in rows:
+        assert reporting == "USD"
+        friday = order_date - timedelta(days=order_date.isoweekday() - 5)
+        [(rate_from,)] = query(
+            built,
+            "select rate_per_eur from raw_ecb.rates where currency = ? and rate_date = "
+            "(select max(rate_date) from raw_ecb.rates where currency = ? and rate_date <= ?)",
+            [currency, currency, order_date],
+        )
+        [(rate_usd,)] = query(
+            built,
+            "select rate_per_eur from raw_ecb.rates where currency = 'USD' and rate_date = ?",
+            [rate_date],
+        )
+        assert rate_date <= friday and rate_date.isoweekday() <= 5
+        rate_from = Decimal(1) if currency == "EUR" else rate_from
+        expected = (amount * rate_usd / rate_from).quantize(Decimal("0.0001"), ROUND_HALF_UP)
+        assert converted == expected
+
+
+def test_split_orders_count_each_parcel_and_ship_at_the_first(built):
+    rows = query(
+        built,
+        """
+        select o.first_shipped_at, min(s.shipped_at), count(*), o.parcel_count
+        from marts.fct_orders o join marts.fct_shipments s using (order_id)
+        where s.is_split_shipment group by o.order_id, o.first_shipped_at, o.parcel_count
+        """,
+    )
+    assert rows
+    assert all(first == earliest and n == parcels > 1 for first, earliest, n, parcels in rows)
+    statuses = {
+        s for (s,) in query(built, "select distinct shipment_status from marts.fct_shipments")
+    }
+    assert (
+        {"delivered", "in_transit"}
+        <= statuses
+        <= {
+            "info_received",
+            "in_transit",
+            "out_for_delivery",
+            "failed_attempt",
+            "exception",
+            "delivered",
+            "returned",
+            "lost",
+        }
+    )
+
+
+def test_full_and_incremental_builds_give_identical_tables(built, mart_world, tmp_path):
+    incremental = copy_warehouse(built, tmp_path / "incremental.duckdb")
+    [(events_before,)] = query(incremental, "select count(*) from marts.fct_tracking_events")
+    mart_world.state.advance(1)
+    mart_world.load(incremental)
+    run_dbt(incremental, "build", work_dir=tmp_path / "dbt-incremental")
+    full = copy_warehouse(incremental, tmp_path / "full.duckdb")
+    run_dbt(full, "build", "--full-refresh", work_dir=tmp_path / "dbt-full")
+    [(events_after,)] = query(incremental, "select count(*) from marts.fct_tracking_events")
+    assert events_after > events_before, "the new day brought no scans: nothing was tested"
+    with duckdb.connect(str(incremental)) as con:
+        con.execute(f"attach '{full}' as full_build (read_only)")
+        for table in ("fct_tracking_events", "fct_orders", "fct_order_lines", "fct_shipments"):
+            [(missing, extra)] = con.execute(
+                f"select (select count(*) from (select * from full_build.marts.{table} "
+                f"except all select * from marts.{table})), "
+                f"(select count(*) from (select * from marts.{table} "
+                f"except all select * from full_build.marts.{table}))"
+            ).fetchall()
+            assert (table, missing, extra) == (table, 0, 0)
+
+
+def test_build_succeeds_when_optional_sources_were_never_loaded(built, tmp_path):
+    partial = copy_warehouse(built, tmp_path / "partial.duckdb")
+    with duckdb.connect(str(partial)) as con:
+        for schema in ("raw_amazon", "raw_tracking", "raw_files", "raw_stripe", "raw_paypal"):
+            con.execute(f"drop schema {schema} cascade")
+        # Shopify without SOURCES__SHOPIFY__FINANCE: none of its finance tables exist.
+        for table in (
+            "transactions",
+            "refunds",
+            "refund_line_items",
+            "fulfillments",
+            "fulfillment_tracking_numbers",
+            "fulfillment_line_items",
+            "payouts",
+        ):
+            con.execute(f"drop table raw_shopify.{table}")
+        for schema in ("marts", "intermediate", "staging", "snapshots"):
+            con.execute(f"drop schema if exists {schema} cascade")
+    run_dbt(partial, "build", work_dir=tmp_path / "dbt")
+    [(orders, channels, payments, shipments)] = query(
+        partial,
+        "select (select count(*) from marts.fct_orders), "
+        "(select count(distinct channel) from marts.fct_orders), "
+        "(select count(*) from marts.fct_payments), (select count(*) from marts.fct_shipments)",
+    )
+    assert orders > 0 and channels == 1 and payments == 0 and shipments == 0
+
+
+def test_docs_generate_offline_and_describe_every_mart(built, tmp_path):
+    run_dbt(built, "docs", "generate", work_dir=tmp_path / "dbt")
+    catalog = json.loads((tmp_path / "dbt" / "target" / "catalog.json").read_text())
+    manifest = json.loads((tmp_path / "dbt" / "target" / "manifest.json").read_text())
+    marts = [
+        n
+        for n in manifest["nodes"].values()
+        if n["resource_type"] == "model" and n["schema"] == "marts"
+    ]
+    assert len(marts) >= 15
+    assert all(n["description"] for n in marts), [n["name"] for n in marts if not n["description"]]
+    assert "model.tradelane.fct_orders" in catalog["nodes"]
