@@ -30,6 +30,10 @@ def sandbox_serve(
         None, help="Serve the ledger written by `tradelane sandbox generate` (else generate one)."
     ),
     faults: str = typer.Option("none", help="Fault profile: none, realistic or harsh."),
+    shopify_plan: str = typer.Option(
+        "standard",
+        help="Shopify rate limit: standard (40-request bucket, 2/s) or plus (400, 20/s).",
+    ),
 ) -> None:
     """Run the sandbox API in the foreground (Ctrl-C stops it)."""
     from ingestion.sandbox.server import serve
@@ -41,6 +45,7 @@ def sandbox_serve(
         n_orders=orders,
         world_dir=None if world is None else Path(world),
         faults=faults,
+        shopify_plan=shopify_plan,
     )
 
 
