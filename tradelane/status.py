@@ -20,6 +20,8 @@ RAW_DATASETS = (
     "raw_ecb",
     "raw_stripe",
     "raw_paypal",
+    "raw_amazon",
+    "raw_tracking",
     "raw_files",
 )
 MART_SCHEMAS = ("marts", "actions")
