@@ -112,3 +112,25 @@ def test_duplicate_keys_and_out_of_range_timestamps_are_caught(warehouse):
     assert rows(warehouse, "select count(*) from raw_wms.inventory_levels") == [(before - 3,)]
     # The two copies of the duplicated row are the same record with the same reason: one entry.
     assert rows(warehouse, "select count(*) from raw_wms.quarantine") == [(2,)]
+
+
+def test_status_shows_the_quarantine_count_of_every_source(warehouse, tmp_path):
+    from tradelane.status import collect_status
+
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(
+            "update raw_wms.items set unit_cost = -1 "
+            "where sku = (select min(sku) from raw_wms.items)"
+        )
+    enforce_suite(
+        make_pipeline("wms", warehouse),
+        connector(warehouse),
+        "wms",
+        "items",
+        RAW_SUITES["wms"]["items"],
+    )
+    report = collect_status(warehouse, tmp_path / "published")
+    by_dataset = {s.dataset: s for s in report.sources}
+    assert by_dataset["raw_wms"].quarantined == 1
+    assert {"raw_amazon", "raw_tracking"} <= set(by_dataset)
+    assert by_dataset["raw_amazon"].loads == 0
