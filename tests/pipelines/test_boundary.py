@@ -15,7 +15,7 @@ import pytest
 from ingestion.common.pipeline import make_pipeline, run_source
 from ingestion.wms import wms_source
 from pipelines.defs.ingestion.assets import _check_result
-from pipelines.defs.ingestion.boundary import enforce_suite
+from pipelines.defs.ingestion.boundary import LoadedKeys, enforce_suite
 from pipelines.defs.ingestion.suites import RAW_SUITES
 
 
@@ -134,3 +134,31 @@ def test_status_shows_the_quarantine_count_of_every_source(warehouse, tmp_path):
     assert by_dataset["raw_wms"].quarantined == 1
     assert {"raw_amazon", "raw_tracking"} <= set(by_dataset)
     assert by_dataset["raw_amazon"].loads == 0
+
+
+def test_only_the_rows_a_run_loaded_are_validated(sandbox, tmp_path):
+    warehouse = tmp_path / "w.duckdb"
+    pipeline = make_pipeline("wms", warehouse)
+    source = wms_source(base_url=sandbox.url)
+    loaded = LoadedKeys.watch(source, RAW_SUITES["wms"])
+    run_source(pipeline, source, "wms")
+    items = loaded.of("items")
+    [(count,)] = rows(warehouse, "select count(*) from raw_wms.items")
+    assert items.num_rows == count > 2 and items.column_names == ["sku"]
+    assert loaded.of("inbound_orders").num_rows > 0
+    first, second = items.column("sku").to_pylist()[:2]
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(
+            "update raw_wms.items set cost_currency = 'ABC' where sku in (?, ?)", [first, second]
+        )
+    result = enforce_suite(
+        pipeline,
+        connector(warehouse),
+        "wms",
+        "items",
+        RAW_SUITES["wms"]["items"],
+        only=items.slice(0, 1),
+    )
+    assert result.validation.rows == 1 and result.quarantined == 1
+    remaining = {s for (s,) in rows(warehouse, "select sku from raw_wms.items")}
+    assert first not in remaining and second in remaining
