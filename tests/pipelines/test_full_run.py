@@ -115,6 +115,10 @@ def test_one_run_materializes_everything_and_every_check_passes(full_run):
     ):
         assert summary.materialized[key]["rows_loaded"] > 0, key
         assert summary.materialized[key]["quarantined_by_expectations"] == 0, key
+    # Each source's quarantine reports its counts in the run's metadata.
+    for source in RAW_TABLES:
+        quarantine = summary.materialized[f"raw_{source}/quarantine"]
+        assert quarantine["quarantined_records"] == quarantine["quarantine_total"] == 0, source
 
 
 def test_marts_agree_with_the_sandbox_ledger_to_the_cent(full_run, sandbox):

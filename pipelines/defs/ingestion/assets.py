@@ -142,18 +142,23 @@ def _make_raw_assets(source: str) -> dg.AssetsDefinition:
             f"{source}: {summary.rows_by_table}; quarantined {summary.quarantined} by the "
             f"parsers and {by_expectations} by great-expectations ({total} in quarantine)"
         )
+        run_metadata: dict[str, Any] = {
+            "load_ids": ", ".join(summary.load_ids) or "none",
+            **{f"http_{k}": v for k, v in summary.requests.items()},
+        }
         for table in RAW_TABLES[source]:
-            metadata: dict[str, Any] = {
-                "rows_loaded": summary.rows_by_table.get(table, 0),
-                "quarantined_records": summary.quarantined,
-                "quarantined_by_expectations": by_expectations,
-                "quarantine_total": total,
-                "load_ids": ", ".join(summary.load_ids) or "none",
-                **{f"http_{k}": v for k, v in summary.requests.items()},
-            }
+            metadata: dict[str, Any] = {"rows_loaded": summary.rows_by_table.get(table, 0)}
             if table in boundary:
-                metadata["rows_quarantined_here"] = boundary[table].quarantined
-            yield dg.MaterializeResult(asset_key=raw_asset_key(source, table), metadata=metadata)
+                # Rows of this table great-expectations moved to quarantine in this run.
+                metadata["quarantined_by_expectations"] = boundary[table].quarantined
+            else:
+                # The source's quarantine: this run's additions by cause, and what it holds.
+                metadata["quarantined_records"] = summary.quarantined
+                metadata["quarantined_by_expectations"] = by_expectations
+                metadata["quarantine_total"] = total
+            yield dg.MaterializeResult(
+                asset_key=raw_asset_key(source, table), metadata={**metadata, **run_metadata}
+            )
         for result in boundary.values():
             yield _check_result(source, result)
 
