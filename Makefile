@@ -19,6 +19,18 @@ export RUNTIME__DLTHUB_TELEMETRY := false
 export LOAD__DELETE_COMPLETED_JOBS := true
 export TRADELANE_SANDBOX_URL ?= http://127.0.0.1:$(SANDBOX_PORT)
 
+# The demo's sandbox serves Shopify on the Plus plan (a 400-request bucket draining at 20/s,
+# ten times the standard plan) and the connector is given the same limit, so Shopify's finance
+# tables, read per order, load in seconds. `make demo SHOPIFY_PLAN=standard` shows the slow path.
+SHOPIFY_PLAN ?= plus
+SHOPIFY_RATE_standard := 2
+SHOPIFY_BURST_standard := 40
+SHOPIFY_RATE_plus := 20
+SHOPIFY_BURST_plus := 400
+demo: export SOURCES__SHOPIFY__FINANCE ?= true
+demo: export SOURCES__SHOPIFY__REQUESTS_PER_SECOND ?= $(SHOPIFY_RATE_$(SHOPIFY_PLAN))
+demo: export SOURCES__SHOPIFY__BURST ?= $(SHOPIFY_BURST_$(SHOPIFY_PLAN))
+
 # Poll a URL until it answers (no curl needed on a fresh machine).
 wait_for = $(BIN)/python -c "import sys,time,urllib.request as u;\
 end=time.time()+$(2);\
@@ -51,8 +63,8 @@ setup: $(VENV)/.installed
 	$(BIN)/python -m pipelines.defs.dbt.project
 
 demo: setup stop
-	@echo "==> starting the sandbox on 127.0.0.1:$(SANDBOX_PORT)"
-	@set -m; $(BIN)/tradelane sandbox serve --port $(SANDBOX_PORT) > $(LOGS)/sandbox.log 2>&1 & echo $$! > $(PIDS)/sandbox.pid
+	@echo "==> starting the sandbox on 127.0.0.1:$(SANDBOX_PORT) (Shopify $(SHOPIFY_PLAN) plan)"
+	@set -m; $(BIN)/tradelane sandbox serve --port $(SANDBOX_PORT) --shopify-plan $(SHOPIFY_PLAN) > $(LOGS)/sandbox.log 2>&1 & echo $$! > $(PIDS)/sandbox.pid
 	@$(call wait_for,http://127.0.0.1:$(SANDBOX_PORT)/_sandbox/clock,120)
 	@echo "==> running the pipeline"
 	@start=$$(date +%s); $(BIN)/tradelane run; echo "pipeline took $$(( $$(date +%s) - start )) s"

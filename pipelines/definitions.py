@@ -21,7 +21,6 @@ from pipelines.defs.ingestion.assets import (
     raw_tracking_assets,
     raw_wms_assets,
 )
-from pipelines.defs.ingestion.checks import raw_shopify_orders_expectations
 from pipelines.defs.publish.assets import published_warehouse
 from pipelines.defs.routing.assets import order_routing
 from pipelines.lib.resources import (
@@ -52,14 +51,13 @@ defs = dg.Definitions(
         raw_ecb_assets,
         raw_stripe_assets,
         raw_paypal_assets,
-        raw_files_assets,
         raw_amazon_assets,
         raw_tracking_assets,
+        raw_files_assets,
         tradelane_dbt_assets,
         order_routing,
         published_warehouse,
     ],
-    asset_checks=[raw_shopify_orders_expectations],
     jobs=[refresh_all],
     schedules=[hourly_refresh],
     resources={

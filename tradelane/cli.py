@@ -35,6 +35,10 @@ def sandbox_serve(
         help="Fault profile: none, realistic or harsh (default: the one the --world ledger "
         "was generated with, else none).",
     ),
+    shopify_plan: str = typer.Option(
+        "standard",
+        help="Shopify rate limit: standard (40-request bucket, 2/s) or plus (400, 20/s).",
+    ),
 ) -> None:
     """Run the sandbox API in the foreground (Ctrl-C stops it)."""
     from ingestion.sandbox.server import serve
@@ -48,6 +52,7 @@ def sandbox_serve(
         n_orders=orders,
         world_dir=None if world is None else Path(world),
         faults=faults or "none",
+        shopify_plan=shopify_plan,
     )
 
 

@@ -147,6 +147,8 @@ def _summarize(run_id: str, outcome: dict[str, Any], seconds: float) -> RunSumma
                 in {
                     "rows_loaded",
                     "quarantined_records",
+                    "quarantined_by_expectations",
+                    "quarantine_total",
                     "routed",
                     "held",
                     "published_file",
@@ -176,6 +178,15 @@ def print_summary(summary: RunSummary, console: Console) -> None:
     for key, meta in summary.materialized.items():
         table.add_row(key, ", ".join(f"{k}={v}" for k, v in meta.items()))
     console.print(table)
+    quarantined = {
+        key.split("/")[0]: meta["quarantine_total"]
+        for key, meta in summary.materialized.items()
+        if key.endswith("/quarantine") and "quarantine_total" in meta
+    }
+    if quarantined:
+        console.print(
+            "Quarantine: " + ", ".join(f"{source} {n}" for source, n in quarantined.items())
+        )
     console.print(f"Checks: {summary.checks_passed} passed, {len(summary.checks_failed)} failed")
     for check in summary.checks_failed:
         console.print(f"  [red]failed[/red] {check}")

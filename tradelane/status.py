@@ -20,6 +20,8 @@ RAW_DATASETS = (
     "raw_ecb",
     "raw_stripe",
     "raw_paypal",
+    "raw_amazon",
+    "raw_tracking",
     "raw_files",
     "raw_amazon",
     "raw_tracking",

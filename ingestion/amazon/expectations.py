@@ -1,17 +1,17 @@
-"""Great Expectations suites for ``raw_amazon``, run on DataFrames at the boundary.
+"""Great Expectations suites for ``raw_amazon`` (see ``ingestion.common.expectations``).
 
-The parsers refuse records that cannot be read exactly; these suites check what parses but
-should not exist in a healthy load (an unknown status, an item shipped more often than
-ordered, an update before the purchase), so an asset check can flag the run. They validate
-pandas frames (GE's SQL datasource fails every expectation on DuckDB, DESIGN.md), and
-``great_expectations`` is imported only when a suite runs: importing it costs about 6 s.
+Besides the checks every raw table gets, these state what parses but should not exist in a
+healthy load: an order id not in Amazon's 3-7-7 form, an unknown status, an item shipped more
+often than ordered, an update before the purchase.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-ORDER_STATUSES = [
+from ingestion.common.expectations import TableSuite
+
+ORDER_STATUSES = (
     "PendingAvailability",
     "Pending",
     "Unshipped",
@@ -20,19 +20,28 @@ ORDER_STATUSES = [
     "InvoiceUnconfirmed",
     "Canceled",
     "Unfulfillable",
-]
+)
 ORDER_ID_PATTERN = r"^\d{3}-\d{7}-\d{7}$"
+ITEM_MONEY = (
+    "item_price",
+    "item_tax",
+    "shipping_price",
+    "shipping_tax",
+    "shipping_discount",
+    "shipping_discount_tax",
+    "promotion_discount",
+    "promotion_discount_tax",
+    "cod_fee",
+    "cod_fee_discount",
+    "gift_wrap_price",
+    "gift_wrap_tax",
+    "points_monetary_value",
+)
 
 
-def orders_expectations(gx: Any, currencies: list[str]) -> list[Any]:
-    e = gx.expectations
+def _orders_rules(e: Any) -> list[Any]:
     return [
-        e.ExpectColumnValuesToNotBeNull(column="amazon_order_id"),
-        e.ExpectColumnValuesToBeUnique(column="amazon_order_id"),
         e.ExpectColumnValuesToMatchRegex(column="amazon_order_id", regex=ORDER_ID_PATTERN),
-        e.ExpectColumnValuesToBeInSet(column="order_status", value_set=ORDER_STATUSES),
-        e.ExpectColumnValuesToBeInSet(column="fulfillment_channel", value_set=["AFN", "MFN"]),
-        e.ExpectColumnValuesToBeInSet(column="order_total_currency", value_set=currencies),
         e.ExpectColumnValuesToBeBetween(column="order_total", min_value=0),
         e.ExpectColumnPairValuesAToBeGreaterThanB(
             column_A="last_update_date", column_B="purchase_date", or_equal=True
@@ -40,10 +49,8 @@ def orders_expectations(gx: Any, currencies: list[str]) -> list[Any]:
     ]
 
 
-def order_items_expectations(gx: Any, currencies: list[str]) -> list[Any]:
-    e = gx.expectations
+def _order_items_rules(e: Any) -> list[Any]:
     return [
-        e.ExpectCompoundColumnsToBeUnique(column_list=["amazon_order_id", "order_item_id"]),
         e.ExpectColumnValuesToNotBeNull(column="quantity_ordered"),
         e.ExpectColumnPairValuesAToBeGreaterThanB(
             column_A="quantity_ordered",
@@ -51,40 +58,24 @@ def order_items_expectations(gx: Any, currencies: list[str]) -> list[Any]:
             or_equal=True,
             ignore_row_if="either_value_is_missing",
         ),
-        e.ExpectColumnValuesToBeInSet(column="item_price_currency", value_set=currencies),
         e.ExpectColumnValuesToBeBetween(column="item_price", min_value=0),
     ]
 
 
-SUITES = {"orders": orders_expectations, "order_items": order_items_expectations}
-
-
-def validate(table: str, frame: Any) -> tuple[bool, dict[str, Any]]:
-    """Run the suite of ``raw_amazon.<table>`` on a pandas frame: (success, per-expectation
-    detail with unexpected counts and a few examples), for an asset check's metadata."""
-    import great_expectations as gx
-    import pycountry
-
-    currencies = sorted(c.alpha_3 for c in pycountry.currencies)
-    context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = {"globally": False}
-    batch = (
-        context.data_sources.add_pandas("raw_amazon")
-        .add_dataframe_asset(table)
-        .add_batch_definition_whole_dataframe("all")
-        .get_batch(batch_parameters={"dataframe": frame})
-    )
-    suite = context.suites.add(gx.ExpectationSuite(name=f"raw_amazon_{table}"))
-    for expectation in SUITES[table](gx, currencies):
-        suite.add_expectation(expectation)
-    result = batch.validate(suite)
-    detail = {}
-    for r in result.results:
-        kwargs = r.expectation_config.kwargs
-        columns = kwargs.get("column") or kwargs.get("column_A") or kwargs.get("column_list")
-        detail[f"{r.expectation_config.type}({columns})"] = {
-            "success": r.success,
-            "unexpected": r.result.get("unexpected_count", 0),
-            "examples": [str(v) for v in (r.result.get("partial_unexpected_list") or [])[:5]],
-        }
-    return bool(result.success), detail
+SUITES = {
+    "orders": TableSuite(
+        keys=("amazon_order_id",),
+        money=("order_total",),
+        currencies=("order_total_currency",),
+        timestamps=("purchase_date", "last_update_date", "earliest_ship_date", "latest_ship_date"),
+        enums={"order_status": ORDER_STATUSES, "fulfillment_channel": ("AFN", "MFN")},
+        extra=_orders_rules,
+    ),
+    "order_items": TableSuite(
+        keys=("amazon_order_id", "order_item_id"),
+        money=ITEM_MONEY,
+        currencies=tuple(f"{m}_currency" for m in ITEM_MONEY),
+        timestamps=("order_last_update_date",),
+        extra=_order_items_rules,
+    ),
+}

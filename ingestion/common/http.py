@@ -90,6 +90,9 @@ class ApiClient:
     # Exponential waits for 429s without Retry-After (SP-API sends none): a fixed wait of one
     # refill interval would keep hitting a server whose real budget is lower than announced.
     backoff_bare_429: bool = False
+    # What of a refused response goes into ``ApiError``: the body's start by default; an API
+    # whose error bodies could echo credentials passes a function that picks safe fields.
+    describe_error: Callable[[httpx.Response], str] = field(default=lambda r: r.text[:500])
     sleep: Callable[[float], None] = time.sleep
     transport: httpx.BaseTransport | None = None
     stats: RequestStats = field(default_factory=RequestStats)
@@ -113,32 +116,49 @@ class ApiClient:
 
     def get(self, url: str, params: Mapping[str, Any] | None = None) -> httpx.Response:
         """GET ``url`` (absolute, or relative to ``base_url``) under the full retry policy."""
+        return self._request("GET", url, params=params)
+
+    def post(
+        self,
+        url: str,
+        data: Mapping[str, Any] | None = None,
+        json: Any = None,
+        auth: tuple[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
+        """POST under the same policy as ``get`` (bucket, ``Retry-After``, retries of 5xx and
+        timeouts). Because a retried POST is sent again, use it only for requests that are
+        safe to repeat, such as an OAuth client-credentials token request. ``auth`` (basic
+        credentials) and per-request ``headers`` never reach a log or an error message."""
+        return self._request("POST", url, data=data, json=json, auth=auth, headers=headers)
+
+    def _request(self, method: str, url: str, **options: Any) -> httpx.Response:
         retrying = Retrying(
             retry=retry_if_exception_type(_Retryable),
             stop=stop_after_attempt(self.max_attempts),
             wait=wait_exponential_jitter(initial=self.backoff_initial_s, max=self.backoff_max_s),
             sleep=self.sleep,
-            before_sleep=self._count_retry,
+            before_sleep=lambda state: self._count_retry(method, state),
             reraise=True,
         )
         try:
-            return retrying(self._get_respecting_rate_limits, url, params)
+            return retrying(self._send_respecting_rate_limits, method, url, options)
         except _Retryable as exc:
-            raise ApiError(self.api, "GET", url, None, f"gave up after retries: {exc}") from exc
+            raise ApiError(self.api, method, url, None, f"gave up after retries: {exc}") from exc
 
-    def _count_retry(self, retry_state: Any) -> None:
+    def _count_retry(self, method: str, retry_state: Any) -> None:
         self.stats.retried += 1
-        log.warning("%s: retrying GET after %s", self.api, retry_state.outcome.exception())
+        log.warning("%s: retrying %s after %s", self.api, method, retry_state.outcome.exception())
 
-    def _get_respecting_rate_limits(
-        self, url: str, params: Mapping[str, Any] | None
+    def _send_respecting_rate_limits(
+        self, method: str, url: str, options: dict[str, Any]
     ) -> httpx.Response:
         bare_429s = 0
         for _ in range(self.max_rate_limit_waits):
             self.stats.waited_s += self.bucket.acquire()
             self.stats.requests += 1
             try:
-                response = self._client.get(url, params=params)
+                response = self._client.request(method, url, **options)
             except (httpx.TimeoutException, httpx.TransportError) as exc:
                 raise _Retryable(f"{type(exc).__name__}: {exc}") from exc
             self._adopt_announced_rate(response)
@@ -162,13 +182,13 @@ class ApiClient:
             if response.status_code >= 400:
                 raise ApiError(
                     self.api,
-                    "GET",
+                    method,
                     str(response.request.url.copy_with(query=None)),
                     response.status_code,
-                    response.text[:500],
+                    self.describe_error(response),
                 )
             return response
-        raise ApiError(self.api, "GET", url, 429, "still rate limited after many waits")
+        raise ApiError(self.api, method, url, 429, "still rate limited after many waits")
 
     def _adopt_announced_rate(self, response: httpx.Response) -> None:
         """Pace the bucket at the rate the server says it grants (429s carry it too). Values

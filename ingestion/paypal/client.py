@@ -1,10 +1,10 @@
 """PayPal REST: an OAuth2 client-credentials token cached until it expires, and Transaction
 Search read in windows of at most 31 days, page by page.
 
-The GETs go through the shared ``ApiClient`` (token bucket, ``Retry-After``, retries). The token
-request is a POST, which ``ApiClient`` does not offer, so it follows the same policy here: 429
-waits, 5xx and timeouts retry with backoff, any other 4xx (a wrong client id or secret) fails at
-once. Neither the secret nor the token is ever put in an error or a log line.
+Every request, the token POST included, goes through the shared ``ApiClient`` (token bucket,
+``Retry-After``, retries of 5xx and timeouts; any other 4xx, such as a wrong client id or secret,
+fails at once). Neither the secret nor the token is ever put in an error or a log line: a refused
+token request reports only OAuth's ``error`` and ``error_description``.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
 from ingestion.common.http import ApiClient, ApiError, RequestStats, load_json
 from ingestion.common.parsing import BadValue, utc_timestamp
@@ -27,9 +26,6 @@ from ingestion.common.rate_limit import TokenBucket
 from ingestion.paypal import settings
 
 log = logging.getLogger(__name__)
-
-# Options of ``ApiClient`` that the token request honours too (tests inject transport and sleep).
-_SHARED_OPTIONS = ("transport", "sleep", "timeout_s", "max_attempts", "backoff_initial_s")
 
 
 class RedactedHeaders(dict[str, str]):
@@ -56,10 +52,6 @@ def clear_token_cache() -> None:
     """Forget every cached token (tests; a rotated secret gets a new key anyway)."""
     with _TOKENS_LOCK:
         _TOKENS.clear()
-
-
-class _Transient(Exception):
-    """A token request failure worth retrying (5xx, timeout, dropped connection)."""
 
 
 class PayPalClient:
@@ -90,7 +82,6 @@ class PayPalClient:
         self._api_options = api_options
         self._api: ApiClient | None = None
         self._api_token: str | None = None
-        self.token_requests = 0
 
     def __enter__(self) -> PayPalClient:
         return self
@@ -149,78 +140,29 @@ class PayPalClient:
             _TOKENS.pop(self._cache_key, None)
 
     def _request_token(self) -> _Token:
-        options = {k: v for k, v in self._api_options.items() if k in _SHARED_OPTIONS}
-        sleep: Callable[[float], None] = options.get("sleep", time.sleep)
-        retrying = Retrying(
-            retry=retry_if_exception_type(_Transient),
-            stop=stop_after_attempt(options.get("max_attempts", 6)),
-            wait=wait_exponential_jitter(initial=options.get("backoff_initial_s", 0.5), max=30),
-            sleep=sleep,
-            before_sleep=self._count_retry,
-            reraise=True,
-        )
-        with httpx.Client(
+        """Client credentials for an access token (a POST that is safe to repeat, so the shared
+        retry policy applies as it does to every GET)."""
+        with ApiClient(
+            api="paypal",
             base_url=self.base_url,
-            timeout=options.get("timeout_s", 30.0),
-            transport=options.get("transport"),
-        ) as http:
-            try:
-                return retrying(self._post_token, http, sleep)
-            except _Transient as exc:
-                raise ApiError(
-                    "paypal", "POST", settings.TOKEN_PATH, None, f"gave up after retries: {exc}"
-                ) from exc
-
-    def _count_retry(self, retry_state: Any) -> None:
-        self.stats.retried += 1
-        log.warning("paypal: retrying the token request after %s", retry_state.outcome.exception())
-
-    def _post_token(self, http: httpx.Client, sleep: Callable[[float], None]) -> _Token:
-        for _ in range(50):
-            self.stats.waited_s += self.bucket.acquire()
-            self.stats.requests += 1
-            self.token_requests += 1
-            try:
-                response = http.post(
-                    settings.TOKEN_PATH,
-                    auth=(self._client_id, self._client_secret),
-                    data={"grant_type": "client_credentials"},
-                    headers={"Accept": "application/json"},
-                )
-            except (httpx.TimeoutException, httpx.TransportError) as exc:
-                raise _Transient(type(exc).__name__) from exc
-            if response.status_code == 429:
-                self.stats.rate_limited += 1
-                wait = _retry_after(response, 1.0 / self.bucket.rate_per_s)
-                self.bucket.drain()
-                sleep(wait)
-                self.stats.waited_s += wait
-                continue
-            if response.status_code == 408 or response.status_code >= 500:
-                raise _Transient(f"HTTP {response.status_code}")
-            if response.status_code >= 400:
-                raise ApiError(
-                    "paypal",
-                    "POST",
-                    settings.TOKEN_PATH,
-                    response.status_code,
-                    _oauth_error(response),
-                )
-            body = load_json(response.content)
-            token = body.get("access_token") if isinstance(body, dict) else None
-            expires_in = body.get("expires_in") if isinstance(body, dict) else None
-            if not isinstance(token, str) or not isinstance(expires_in, int | float):
-                raise ApiError("paypal", "POST", settings.TOKEN_PATH, 200, "no access token")
-            lifetime = max(0.0, float(expires_in) - settings.TOKEN_EXPIRY_MARGIN_S)
-            return _Token(token, self._clock() + lifetime)
-        raise ApiError("paypal", "POST", settings.TOKEN_PATH, 429, "still rate limited")
-
-
-def _retry_after(response: httpx.Response, default: float) -> float:
-    try:
-        return max(0.0, float(response.headers.get("Retry-After", default)))
-    except ValueError:
-        return default
+            headers={"Accept": "application/json"},
+            bucket=self.bucket,
+            stats=self.stats,
+            describe_error=_oauth_error,
+            **self._api_options,
+        ) as api:
+            response = api.post(
+                settings.TOKEN_PATH,
+                data={"grant_type": "client_credentials"},
+                auth=(self._client_id, self._client_secret),
+            )
+        body = load_json(response.content)
+        token = body.get("access_token") if isinstance(body, dict) else None
+        expires_in = body.get("expires_in") if isinstance(body, dict) else None
+        if not isinstance(token, str) or not isinstance(expires_in, int | float):
+            raise ApiError("paypal", "POST", settings.TOKEN_PATH, 200, "no access token")
+        lifetime = max(0.0, float(expires_in) - settings.TOKEN_EXPIRY_MARGIN_S)
+        return _Token(token, self._clock() + lifetime)
 
 
 def _oauth_error(response: httpx.Response) -> str:

@@ -25,6 +25,28 @@ _THROTTLED = (
 
 
 @dataclass(frozen=True)
+class ShopifyPlan:
+    """A Shopify plan's REST Admin limit: a leaky bucket of ``bucket_size`` requests draining
+    at ``leak_rate_per_s``. Shopify Plus stores get ten times the standard limit."""
+
+    bucket_size: int
+    leak_rate_per_s: float
+
+
+SHOPIFY_PLANS = {"standard": ShopifyPlan(40, 2.0), "plus": ShopifyPlan(400, 20.0)}
+
+
+def shopify_plan(name: str) -> ShopifyPlan:
+    """The plan called ``name``, or a ValueError listing the plans there are."""
+    try:
+        return SHOPIFY_PLANS[name]
+    except KeyError:
+        raise ValueError(
+            f"unknown Shopify plan {name!r}; choose one of {', '.join(SHOPIFY_PLANS)}"
+        ) from None
+
+
+@dataclass(frozen=True)
 class SandboxConfig:
     """Credentials and limits of the sandbox's APIs (defaults match the connectors' sandbox
     settings). ``rate_limit_clock`` is injectable for tests."""
@@ -36,6 +58,14 @@ class SandboxConfig:
     shop_domain: str = "tradelane-sandbox.myshopify.com"
     rate_limit_clock: Callable[[], float] = field(default=time.monotonic, compare=False)
     faults: FaultProfile = field(default_factory=lambda: PROFILES["none"])
+
+    @classmethod
+    def for_shopify_plan(cls, plan: str, **options: object) -> SandboxConfig:
+        """A configuration whose Shopify bucket is that of ``plan`` (``standard``, ``plus``)."""
+        limits = shopify_plan(plan)
+        return cls(
+            bucket_size=limits.bucket_size, leak_rate_per_s=limits.leak_rate_per_s, **options
+        )
 
 
 class ShopifyGate:

@@ -528,29 +528,33 @@ def serve(
     n_orders: int = 2000,
     world_dir: str | Path | None = None,
     faults: str = "none",
+    shopify_plan: str = "standard",
 ) -> None:
     """Serve a world in the foreground until interrupted: the ledger in ``world_dir`` (written
     by ``tradelane sandbox generate``), else a freshly generated one (``seed``, ``n_orders``),
-    with the fault profile named ``faults`` (see ``faults.PROFILES``)."""
+    with the fault profile named ``faults`` (see ``faults.PROFILES``) and the Shopify rate
+    limit of ``shopify_plan`` (``standard`` or ``plus``, see ``context.SHOPIFY_PLANS``)."""
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     profile = get_profile(faults)
+    config = SandboxConfig.for_shopify_plan(shopify_plan, faults=profile)
     world = read_ledger(world_dir) if world_dir is not None else generate_world(seed, n_orders)
     state = SandboxState(world, faults=profile)
     visible = state.orders_view().height
     log.info(
-        "Tradelane sandbox on http://%s:%s (seed %s, faults %s, %s orders visible at %s, "
-        "%s in the ledger)",
+        "Tradelane sandbox on http://%s:%s (seed %s, faults %s, Shopify %s plan, %s orders "
+        "visible at %s, %s in the ledger)",
         host,
         port,
         world.seed,
         profile.name,
+        shopify_plan,
         visible,
         iso_z(state.now),
         world.orders.height,
     )
     uvicorn.run(
-        create_app(state, SandboxConfig(faults=profile)),
+        create_app(state, config),
         host=host,
         port=port,
         log_level="warning",

@@ -1,9 +1,10 @@
-"""Warehouse management system source: warehouses, SKU master and inventory levels into
-``raw_wms``.
+"""Warehouse management system source: warehouses, SKU master, inventory levels and inbound
+orders (supplier purchase orders and transfers) into ``raw_wms``.
 
 Warehouses and items are merged on their codes, so a warehouse or SKU the WMS stops listing
-keeps its history. Inventory levels are incremental on
-``updated_at`` with a lookback, merged on (warehouse_code, sku).
+keeps its history. Inventory levels are incremental on ``updated_at`` with a lookback, merged
+on (warehouse_code, sku). Inbound orders are incremental on ``updated_at`` with their own
+cursor and a longer lookback (a receipt is booked after the fact), merged on ``inbound_id``.
 """
 
 from __future__ import annotations
@@ -20,10 +21,12 @@ from ingestion.common.quarantine import QUARANTINE_HINTS, QUARANTINE_TABLE
 from ingestion.common.rate_limit import TokenBucket
 from ingestion.wms import settings
 from ingestion.wms.parsers import (
+    INBOUND_ORDERS_SCHEMA,
     INVENTORY_LEVELS_SCHEMA,
     ITEMS_SCHEMA,
     WAREHOUSES_SCHEMA,
     ParsedPage,
+    parse_inbound_order,
     parse_inventory_level,
     parse_item,
     parse_page,
@@ -32,6 +35,7 @@ from ingestion.wms.parsers import (
 from tradelane import settings as tradelane_settings
 
 CURSOR_STATE_KEY = "inventory_updated_at_cursor"
+INBOUND_CURSOR_STATE_KEY = "inbound_updated_at_cursor"
 _MERGE = {"disposition": "merge", "strategy": "delete-insert"}
 
 
@@ -41,13 +45,15 @@ def wms_source(
     api_token: str | None = dlt.secrets.value,
     start_date: str = settings.DEFAULT_START,
     lookback_seconds: int = settings.LOOKBACK_SECONDS,
+    inbound_lookback_seconds: int = settings.INBOUND_LOOKBACK_SECONDS,
     requests_per_second: float = settings.REQUESTS_PER_SECOND,
     burst: float = settings.BURST,
     page_size: int = settings.PAGE_SIZE,
     stats: RequestStats | None = None,
     client_options: dict[str, Any] | None = None,
 ) -> Any:
-    """Warehouses, items and inventory levels of one WMS (the sandbox unless configured)."""
+    """Warehouses, items, inventory levels and inbound orders of one WMS (the sandbox unless
+    configured)."""
     base_url = base_url or tradelane_settings.sandbox_url()
     api_token = api_token or settings.SANDBOX_API_TOKEN
 
@@ -91,24 +97,54 @@ def wms_source(
         for records in pages("/wms/v1/items", "items", {"limit": page_size}):
             yield parse_page(records, "item", parse_item, ITEMS_SCHEMA, ("sku",))
 
-    @dlt.resource(name="inventory_pages", selected=False)
-    def inventory_pages() -> Iterator[ParsedPage]:
+    def incremental_pages(
+        path: str,
+        key: str,
+        state_key: str,
+        lookback: int,
+        entity: str,
+        parse_one: Any,
+        schema: Any,
+        id_fields: tuple[str, ...],
+    ) -> Iterator[ParsedPage]:
+        """Rows changed since the cursor minus ``lookback``; the cursor (the latest
+        ``updated_at`` seen) lives in the calling resource's state, committed by dlt with the
+        data."""
         state = dlt.current.resource_state()
-        cursor = utc_timestamp(state.get(CURSOR_STATE_KEY, start_date), "cursor")
-        since = (cursor - timedelta(seconds=lookback_seconds)).isoformat()
-        params = {"limit": page_size, "updated_since": since}
-        for records in pages("/wms/v1/inventory", "inventory_levels", params):
-            parsed = parse_page(
-                records,
-                "inventory_level",
-                parse_inventory_level,
-                INVENTORY_LEVELS_SCHEMA,
-                ("warehouse_code", "sku"),
-            )
+        cursor = utc_timestamp(state.get(state_key, start_date), "cursor")
+        since = (cursor - timedelta(seconds=lookback)).isoformat()
+        for records in pages(path, key, {"limit": page_size, "updated_since": since}):
+            parsed = parse_page(records, entity, parse_one, schema, id_fields)
             if parsed.max_updated_at is not None and parsed.max_updated_at > cursor:
                 cursor = parsed.max_updated_at
-                state[CURSOR_STATE_KEY] = cursor.isoformat()
+                state[state_key] = cursor.isoformat()
             yield parsed
+
+    @dlt.resource(name="inventory_pages", selected=False)
+    def inventory_pages() -> Iterator[ParsedPage]:
+        yield from incremental_pages(
+            "/wms/v1/inventory",
+            "inventory_levels",
+            CURSOR_STATE_KEY,
+            lookback_seconds,
+            "inventory_level",
+            parse_inventory_level,
+            INVENTORY_LEVELS_SCHEMA,
+            ("warehouse_code", "sku"),
+        )
+
+    @dlt.resource(name="inbound_pages", selected=False)
+    def inbound_pages() -> Iterator[ParsedPage]:
+        yield from incremental_pages(
+            "/wms/v1/inbound_orders",
+            "inbound_orders",
+            INBOUND_CURSOR_STATE_KEY,
+            inbound_lookback_seconds,
+            "inbound_order",
+            parse_inbound_order,
+            INBOUND_ORDERS_SCHEMA,
+            ("inbound_id",),
+        )
 
     def rows_of(page: ParsedPage) -> Iterator[Any]:
         if page.rows.num_rows:
@@ -139,6 +175,15 @@ def wms_source(
         columns={"updated_at": {"dedup_sort": "desc"}},
         schema_contract={"data_type": "freeze"},
     )
+    inbound_orders = dlt.transformer(
+        rows_of,
+        data_from=inbound_pages,
+        name="inbound_orders",
+        primary_key="inbound_id",
+        write_disposition=_MERGE,
+        columns={"updated_at": {"dedup_sort": "desc"}},
+        schema_contract={"data_type": "freeze"},
+    )
 
     def quarantined_of(page: ParsedPage) -> Iterator[Any]:
         if len(page.quarantine):
@@ -153,14 +198,16 @@ def wms_source(
             table_name=QUARANTINE_TABLE,
             **QUARANTINE_HINTS,
         )
-        for parent in (warehouse_pages, item_pages, inventory_pages)
+        for parent in (warehouse_pages, item_pages, inventory_pages, inbound_pages)
     ]
     return (
         warehouse_pages,
         item_pages,
         inventory_pages,
+        inbound_pages,
         warehouses,
         items,
         inventory_levels,
+        inbound_orders,
         *quarantines,
     )

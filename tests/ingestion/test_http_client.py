@@ -86,3 +86,43 @@ def test_token_bucket_spaces_requests_at_the_published_rate():
         bucket.acquire()
     # Two burst tokens, then four more at 2 per second: two seconds of waiting in all.
     assert sum(waits) == pytest.approx(2.0)
+
+
+def test_post_waits_on_429_and_retries_5xx_resending_the_same_form():
+    bodies: list[bytes] = []
+    responses = iter(
+        [
+            httpx.Response(429, headers={"Retry-After": "3.0"}),
+            httpx.Response(502),
+            httpx.Response(200, json={"access_token": "t"}),
+        ]
+    )
+
+    def handler(request):
+        assert request.method == "POST"
+        bodies.append(request.content)
+        return next(responses)
+
+    sleeps: list[float] = []
+    client = make_client(handler, sleeps)
+    response = client.post("/token", data={"grant_type": "client_credentials"})
+    assert response.json() == {"access_token": "t"}
+    assert bodies == [b"grant_type=client_credentials"] * 3
+    assert 3.0 in sleeps
+    assert client.stats.rate_limited == 1 and client.stats.retried == 1
+
+
+def test_post_4xx_fails_at_once_without_the_basic_credentials_in_the_error():
+    calls = []
+
+    def handler(request):
+        calls.append(request.headers["authorization"])
+        return httpx.Response(401, json={"error": "invalid_client"})
+
+    client = make_client(handler, [], describe_error=lambda r: r.json()["error"])
+    with pytest.raises(ApiError) as caught:
+        client.post("/token", data={"grant_type": "client_credentials"}, auth=("id", "hunter2"))
+    assert len(calls) == 1 and calls[0].startswith("Basic ")
+    assert caught.value.status == 401
+    assert "POST" in str(caught.value) and "invalid_client" in str(caught.value)
+    assert "hunter2" not in str(caught.value) and calls[0] not in str(caught.value)

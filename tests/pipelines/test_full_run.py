@@ -18,6 +18,9 @@ from rich.console import Console
 from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
+from ingestion.sandbox.server import SandboxConfig, running_sandbox
+from pipelines.defs.ingestion.assets import RAW_TABLES
+from pipelines.defs.ingestion.suites import RAW_SUITES
 from tradelane import settings
 from tradelane.runner import RunSummary, run_all
 
@@ -33,12 +36,18 @@ class FullRun:
 
 @pytest.fixture(scope="module")
 def full_run(sandbox, dbt_manifest, tmp_path_factory) -> Iterator[FullRun]:
+    """The demo's configuration: every source, Shopify finance on, against a sandbox on the
+    Shopify Plus plan (the session sandbox's world, served with Plus limits)."""
     base = tmp_path_factory.mktemp("full_run")
     patch = pytest.MonkeyPatch()
     patch.setenv("TRADELANE_WAREHOUSE", str(base / "warehouse.duckdb"))
     patch.setenv("TRADELANE_PUBLISHED_DIR", str(base / "published"))
-    patch.setenv("TRADELANE_SANDBOX_URL", sandbox.url)
-    summary = run_all(Console(file=io.StringIO()))
+    patch.setenv("SOURCES__SHOPIFY__FINANCE", "true")
+    patch.setenv("SOURCES__SHOPIFY__REQUESTS_PER_SECOND", "20")
+    patch.setenv("SOURCES__SHOPIFY__BURST", "400")
+    with running_sandbox(state=sandbox.state, config=SandboxConfig.for_shopify_plan("plus")) as url:
+        patch.setenv("TRADELANE_SANDBOX_URL", url)
+        summary = run_all(Console(file=io.StringIO()))
     yield FullRun(summary, base / "warehouse.duckdb", base / "published")
     patch.undo()
 
@@ -56,6 +65,11 @@ def test_definitions_load_with_complete_lineage(dbt_manifest):
     assert {
         "raw_shopify/orders",
         "raw_wms/inventory_levels",
+        "raw_wms/inbound_orders",
+        "raw_amazon/order_items",
+        "raw_tracking/checkpoints",
+        "raw_shopify/refund_line_items",
+        "raw_shopify/payouts",
         "marts/fct_orders",
         "marts/fct_inventory_levels",
         "actions/order_routing",
@@ -64,6 +78,11 @@ def test_definitions_load_with_complete_lineage(dbt_manifest):
     # Every dbt source is produced by a dlt asset: no dangling, unmaterializable inputs.
     for key in graph.get_all_asset_keys():
         assert graph.get(key).is_materializable, key.to_user_string()
+    # Every validated raw table carries its great-expectations check.
+    checks = {k.asset_key.to_user_string() for k in graph.asset_check_keys}
+    assert {
+        f"raw_{source}/{table}" for source, tables in RAW_SUITES.items() for table in tables
+    } <= checks
     schedule = defs.resolve_schedule_def("hourly_refresh")
     assert schedule.cron_schedule == "0 * * * *"
     assert defs.resolve_job_def("refresh_all") is not None
@@ -73,13 +92,33 @@ def test_one_run_materializes_everything_and_every_check_passes(full_run):
     summary = full_run.summary
     assert summary.success, summary.error
     assert summary.checks_failed == []
-    assert summary.checks_passed >= 30  # dbt tests and the great-expectations suite
-    assert {
-        "raw_shopify/orders",
-        "marts/fct_orders",
-        "actions/order_routing",
-        "published/warehouse_copy",
-    } <= set(summary.materialized)
+    suites = sum(len(tables) for tables in RAW_SUITES.values())
+    assert summary.checks_passed >= 30 + suites  # dbt tests and one suite per raw table
+    raw = {f"raw_{s}/{t}" for s, tables in RAW_TABLES.items() for t in tables}
+    assert raw | {"marts/fct_orders", "actions/order_routing", "published/warehouse_copy"} <= set(
+        summary.materialized
+    )
+    # The new sources and Shopify's finance tables really loaded rows, none quarantined.
+    for key in (
+        "raw_amazon/orders",
+        "raw_amazon/order_items",
+        "raw_tracking/trackings",
+        "raw_tracking/checkpoints",
+        "raw_wms/inbound_orders",
+        "raw_shopify/transactions",
+        "raw_shopify/refunds",
+        "raw_shopify/refund_line_items",
+        "raw_shopify/fulfillments",
+        "raw_shopify/fulfillment_tracking_numbers",
+        "raw_shopify/fulfillment_line_items",
+        "raw_shopify/payouts",
+    ):
+        assert summary.materialized[key]["rows_loaded"] > 0, key
+        assert summary.materialized[key]["quarantined_by_expectations"] == 0, key
+    # Each source's quarantine reports its counts in the run's metadata.
+    for source in RAW_TABLES:
+        quarantine = summary.materialized[f"raw_{source}/quarantine"]
+        assert quarantine["quarantined_records"] == quarantine["quarantine_total"] == 0, source
 
 
 def test_marts_agree_with_the_sandbox_ledger_to_the_cent(full_run, sandbox):
@@ -168,7 +207,9 @@ def test_status_says_what_was_loaded_built_and_published(full_run, monkeypatch):
     monkeypatch.setenv("TRADELANE_PUBLISHED_DIR", str(full_run.published_dir))
     result = CliRunner().invoke(app, ["status"], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
-    assert "raw_shopify" in result.output and "raw_wms" in result.output
+    for dataset in ("raw_shopify", "raw_wms", "raw_amazon", "raw_tracking"):
+        assert dataset in result.output
+    assert "order_items=" in result.output and "checkpoints=" in result.output
     [(orders,)] = query(full_run.warehouse, "select count(*) from marts.fct_orders")
     assert "marts.fct_orders" in result.output and f"{orders:,}" in result.output
     assert "Published copy: warehouse-" in result.output

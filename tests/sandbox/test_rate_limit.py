@@ -6,6 +6,7 @@ import threading
 import time
 
 import httpx
+import pytest
 
 from ingestion.sandbox import SandboxConfig, SandboxState, World, running_sandbox
 from ingestion.sandbox.rate_limit import LeakyBucket
@@ -87,3 +88,26 @@ def test_burst_over_http_gets_429_then_succeeds_after_retry_after(world: World) 
         again = client.get(path)
         assert again.status_code == 200
         assert again.headers["X-Shopify-Shop-Api-Call-Limit"] == "2/2"
+
+
+def test_plus_plan_allows_ten_times_the_standard_burst(world: World) -> None:
+    """``tradelane sandbox serve --shopify-plan plus``: a 400-request bucket at 20/s."""
+    headers = {"X-Shopify-Access-Token": "shpat_sandbox"}
+    path = "/admin/api/2026-07/orders/count.json"
+    for plan, size in (("standard", 40), ("plus", 400)):
+        clock = FakeClock()  # frozen: nothing leaks while the burst is sent
+        config = SandboxConfig.for_shopify_plan(plan, rate_limit_clock=clock)
+        with (
+            running_sandbox(state=SandboxState(world), config=config) as url,
+            httpx.Client(base_url=url, headers=headers) as client,
+        ):
+            statuses = [client.get(path).status_code for _ in range(size + 1)]
+            assert statuses[:size] == [200] * size and statuses[size] == 429, plan
+            assert client.get(path).headers["X-Shopify-Shop-Api-Call-Limit"] == f"{size}/{size}"
+            clock.t += 1.0
+            assert client.get(path).status_code == 200, plan
+
+
+def test_an_unknown_shopify_plan_is_refused_with_the_choices() -> None:
+    with pytest.raises(ValueError, match="standard, plus"):
+        SandboxConfig.for_shopify_plan("enterprise")
