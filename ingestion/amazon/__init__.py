@@ -31,14 +31,13 @@ from ingestion.amazon.parsers import (
 )
 from ingestion.common.http import ApiClient, ApiError, RequestStats
 from ingestion.common.parsing import utc_timestamp
-from ingestion.common.quarantine import QUARANTINE_HINTS, QUARANTINE_TABLE
+from ingestion.common.source_parts import MERGE, quarantine_transformer
 from ingestion.common.versions import LoadedVersions
 from tradelane import settings as tradelane_settings
 
 CURSOR_STATE_KEY = "orders_last_update_cursor"
 # {AmazonOrderId: LastUpdateDate} of orders inside the lookback window whose items are loaded.
 ITEMS_STATE_KEY = "items_loaded_at"
-_MERGE = {"disposition": "merge", "strategy": "delete-insert"}
 
 
 @dlt.source(name="amazon", max_table_nesting=0)
@@ -121,7 +120,7 @@ def amazon_source(
         data_from=order_pages,
         name="orders",
         primary_key="amazon_order_id",
-        write_disposition=_MERGE,
+        write_disposition=MERGE,
         columns={"last_update_date": {"dedup_sort": "desc"}},
         schema_contract={"data_type": "freeze"},
     )
@@ -134,7 +133,7 @@ def amazon_source(
         data_from=order_pages,
         name="order_items",
         primary_key=["amazon_order_id", "order_item_id"],
-        write_disposition=_MERGE,
+        write_disposition=MERGE,
         columns={"order_last_update_date": {"dedup_sort": "desc"}},
         schema_contract={"data_type": "freeze"},
     )
@@ -143,11 +142,7 @@ def amazon_source(
         if page.order_items.num_rows:
             yield page.order_items
 
-    @dlt.transformer(data_from=order_pages, name=QUARANTINE_TABLE, **QUARANTINE_HINTS)
-    def quarantine(page: ParsedPage) -> Any:
-        """Orders and items refused by the parsers, with the reason and the raw payload."""
-        if len(page.quarantine):
-            yield page.quarantine.to_arrow()
+    quarantine = quarantine_transformer(order_pages)
 
     return order_pages, orders, order_items, quarantine
 

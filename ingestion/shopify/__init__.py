@@ -27,7 +27,7 @@ import dlt
 
 from ingestion.common.http import ApiClient, ApiError, RequestStats
 from ingestion.common.parsing import utc_timestamp
-from ingestion.common.quarantine import QUARANTINE_HINTS, QUARANTINE_TABLE
+from ingestion.common.source_parts import MERGE, counted, quarantine_transformer
 from ingestion.common.versions import LoadedVersions
 from ingestion.shopify import settings
 from ingestion.shopify.client import (
@@ -50,7 +50,6 @@ CURSOR_STATE_KEY = "orders_updated_at_cursor"
 # {order id: updated_at} of orders inside the lookback window whose transactions are loaded.
 TRANSACTIONS_STATE_KEY = "transactions_loaded_at"
 PAYOUTS_CURSOR_STATE_KEY = "payouts_date_cursor"
-_MERGE = {"disposition": "merge", "strategy": "delete-insert"}
 
 
 @dlt.source(name="shopify", max_table_nesting=0)
@@ -75,12 +74,12 @@ def shopify_source(
     store_id = store_id_from_url(shop_url)
 
     def client() -> ApiClient:
-        c = make_client(
-            shop_url, access_token, requests_per_second, burst, **(client_options or {})
+        return counted(
+            make_client(
+                shop_url, access_token, requests_per_second, burst, **(client_options or {})
+            ),
+            stats,
         )
-        if stats is not None:
-            c.stats = stats
-        return c
 
     @dlt.resource(name="order_pages", selected=False)
     def order_pages() -> Iterator[ParsedOrders | ParsedFinance]:
@@ -139,7 +138,7 @@ def shopify_source(
         data_from=order_pages,
         name="orders",
         primary_key="id",
-        write_disposition=_MERGE,
+        write_disposition=MERGE,
         columns={"updated_at": {"dedup_sort": "desc"}},
         schema_contract={"data_type": "freeze"},
     )
@@ -152,7 +151,7 @@ def shopify_source(
         data_from=order_pages,
         name="order_line_items",
         primary_key="id",
-        write_disposition=_MERGE,
+        write_disposition=MERGE,
         columns={"order_updated_at": {"dedup_sort": "desc"}},
         schema_contract={"data_type": "freeze"},
     )
@@ -165,7 +164,7 @@ def shopify_source(
         @dlt.transformer(
             data_from=order_pages,
             name=name,
-            write_disposition=_MERGE,
+            write_disposition=MERGE,
             schema_contract={"data_type": "freeze"},
             **hints,
         )
@@ -209,11 +208,7 @@ def shopify_source(
         finance_table("payouts", {"primary_key": "id"}),
     )
 
-    @dlt.transformer(data_from=order_pages, name=QUARANTINE_TABLE, **QUARANTINE_HINTS)
-    def quarantine(page: ParsedOrders | ParsedFinance) -> Any:
-        """Records refused by the parsers, with the reason and the raw payload."""
-        if len(page.quarantine):
-            yield page.quarantine.to_arrow()
+    quarantine = quarantine_transformer(order_pages)
 
     if not finance:
         return order_pages, orders, order_line_items, quarantine
