@@ -31,7 +31,7 @@ help:
 	@echo "make stop   stop what make demo started"
 	@echo "make test   run the test suite"
 	@echo "make lint   ruff check and format check"
-	@echo "make bench  sandbox generation (10k, 100k, 1M orders) and serving speed -> benchmarks/results/"
+	@echo "make bench  sandbox generation and serving speed, ingestion throughput -> benchmarks/results/"
 	@echo "make clean  remove var/ (warehouse, published copies, run history)"
 
 $(BIN)/python:
@@ -96,6 +96,7 @@ lint: setup
 # Long measurements that do not belong in the test suite (see benchmarks/README.md).
 bench: setup
 	$(BIN)/python -m benchmarks.sandbox
+	$(BIN)/python -m benchmarks.throughput
 
 clean: stop
 	rm -rf var dbt_project/target dbt_project/logs
