@@ -31,13 +31,13 @@ from ingestion.amazon.parsers import (
 )
 from ingestion.common.http import ApiClient, ApiError, RequestStats
 from ingestion.common.parsing import utc_timestamp
-from ingestion.common.quarantine import QUARANTINE_HINTS, QUARANTINE_TABLE
+from ingestion.common.source_parts import MERGE, quarantine_transformer
+from ingestion.common.versions import LoadedVersions
 from tradelane import settings as tradelane_settings
 
 CURSOR_STATE_KEY = "orders_last_update_cursor"
 # {AmazonOrderId: LastUpdateDate} of orders inside the lookback window whose items are loaded.
 ITEMS_STATE_KEY = "items_loaded_at"
-_MERGE = {"disposition": "merge", "strategy": "delete-insert"}
 
 
 @dlt.source(name="amazon", max_table_nesting=0)
@@ -85,17 +85,15 @@ def amazon_source(
         state = dlt.current.resource_state()
         cursor = utc_timestamp(state.get(CURSOR_STATE_KEY, start_date), "cursor")
         since = cursor - timedelta(seconds=lookback_seconds)
-        loaded: dict[str, str] = dict(state.get(ITEMS_STATE_KEY, {}))
-        kept = len(loaded)
+        loaded = LoadedVersions(state, ITEMS_STATE_KEY, lookback_seconds)
         with orders_client() as orders_api, items_client() as items_api:
             for page in iter_order_pages(orders_api, marketplaces, amazon_time(since), page_size):
                 parsed = parse_orders(page, sellers)
                 item_rows: list[dict[str, Any]] = []
                 for order in parsed.refs:
-                    version = order.last_update_date.isoformat()
                     # Unchanged since its items were loaded (a lookback re-read), or served twice
                     # in this walk (a page boundary repeated): its items are already here.
-                    if loaded.get(order.amazon_order_id) == version:
+                    if loaded.is_loaded(order.amazon_order_id, order.last_update_date):
                         continue
                     try:
                         for items in iter_order_items(items_api, order.amazon_order_id):
@@ -110,21 +108,19 @@ def amazon_source(
                             "order_items", payload, str(exc), payload["AmazonOrderId"]
                         )
                         continue
-                    loaded[order.amazon_order_id] = version
+                    loaded.mark(order.amazon_order_id, order.last_update_date)
                 if parsed.max_last_update_date is not None and parsed.max_last_update_date > cursor:
                     cursor = parsed.max_last_update_date
                     state[CURSOR_STATE_KEY] = cursor.isoformat()
-                if len(loaded) > max(10_000, 2 * kept):  # amortized: a first load is large
-                    loaded = _within_window(loaded, cursor, lookback_seconds)
-                    kept = len(loaded)
+                loaded.prune(cursor)
                 yield to_page(parsed, item_rows)
-        state[ITEMS_STATE_KEY] = _within_window(loaded, cursor, lookback_seconds)
+        loaded.save(cursor)
 
     @dlt.transformer(
         data_from=order_pages,
         name="orders",
         primary_key="amazon_order_id",
-        write_disposition=_MERGE,
+        write_disposition=MERGE,
         columns={"last_update_date": {"dedup_sort": "desc"}},
         schema_contract={"data_type": "freeze"},
     )
@@ -137,7 +133,7 @@ def amazon_source(
         data_from=order_pages,
         name="order_items",
         primary_key=["amazon_order_id", "order_item_id"],
-        write_disposition=_MERGE,
+        write_disposition=MERGE,
         columns={"order_last_update_date": {"dedup_sort": "desc"}},
         schema_contract={"data_type": "freeze"},
     )
@@ -146,11 +142,7 @@ def amazon_source(
         if page.order_items.num_rows:
             yield page.order_items
 
-    @dlt.transformer(data_from=order_pages, name=QUARANTINE_TABLE, **QUARANTINE_HINTS)
-    def quarantine(page: ParsedPage) -> Any:
-        """Orders and items refused by the parsers, with the reason and the raw payload."""
-        if len(page.quarantine):
-            yield page.quarantine.to_arrow()
+    quarantine = quarantine_transformer(order_pages)
 
     return order_pages, orders, order_items, quarantine
 
@@ -186,16 +178,3 @@ def seller_map(value: Any, marketplaces: Sequence[str]) -> dict[str, str]:
 def amazon_time(instant: datetime) -> str:
     """ISO 8601 in UTC with ``Z``, to the second, as SP-API prints its own times."""
     return instant.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _within_window(
-    loaded: dict[str, str], cursor: datetime, lookback_seconds: int
-) -> dict[str, str]:
-    """Forget orders that the next run's window cannot return (the cursor only grows): the
-    record stays as small as the number of orders changed within one lookback window."""
-    floor = cursor - timedelta(seconds=lookback_seconds)
-    return {
-        order_id: version
-        for order_id, version in loaded.items()
-        if datetime.fromisoformat(version) >= floor
-    }

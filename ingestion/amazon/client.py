@@ -10,6 +10,7 @@ from typing import Any
 from ingestion.amazon import settings
 from ingestion.common.http import ApiClient, RequestStats, load_json
 from ingestion.common.rate_limit import TokenBucket
+from ingestion.common.source_parts import counted
 
 
 def make_client(
@@ -33,9 +34,7 @@ def make_client(
         backoff_bare_429=True,
         **kwargs,
     )
-    if stats is not None:
-        client.stats = stats
-    return client
+    return counted(client, stats)
 
 
 def iter_order_pages(

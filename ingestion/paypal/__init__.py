@@ -21,14 +21,13 @@ import dlt
 
 from ingestion.common.http import RequestStats
 from ingestion.common.parsing import utc_timestamp
-from ingestion.common.quarantine import QUARANTINE_HINTS, QUARANTINE_TABLE
+from ingestion.common.source_parts import MERGE, quarantine_transformer
 from ingestion.paypal import settings
 from ingestion.paypal.client import PayPalClient, WindowDone, iter_search
 from ingestion.paypal.parsers import ParsedTransactions, parse_transactions
 from tradelane import settings as tradelane_settings
 
 CURSOR_STATE_KEY = "loaded_until"
-_MERGE = {"disposition": "merge", "strategy": "delete-insert"}
 
 
 @dlt.source(name="paypal", max_table_nesting=0)
@@ -91,7 +90,7 @@ def paypal_source(
         data_from=transaction_pages,
         name="transactions",
         primary_key="transaction_id",
-        write_disposition=_MERGE,
+        write_disposition=MERGE,
         columns={"updated_at": {"dedup_sort": "desc"}},
         schema_contract={"data_type": "freeze"},
     )
@@ -106,7 +105,7 @@ def paypal_source(
         primary_key=["transaction_id", "line_number"],
         # A re-read transaction replaces all its items, so an item PayPal dropped goes too.
         merge_key="transaction_id",
-        write_disposition=_MERGE,
+        write_disposition=MERGE,
         columns={"transaction_updated_at": {"dedup_sort": "desc"}},
         schema_contract={"data_type": "freeze"},
     )
@@ -115,10 +114,6 @@ def paypal_source(
         if page.items.num_rows:
             yield page.items
 
-    @dlt.transformer(data_from=transaction_pages, name=QUARANTINE_TABLE, **QUARANTINE_HINTS)
-    def quarantine(page: ParsedTransactions) -> Any:
-        """Transactions refused by the parser, with the reason and the raw payload."""
-        if len(page.quarantine):
-            yield page.quarantine.to_arrow()
+    quarantine = quarantine_transformer(transaction_pages)
 
     return transaction_pages, transactions, transaction_items, quarantine

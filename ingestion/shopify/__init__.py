@@ -1,6 +1,13 @@
 """Shopify Admin REST 2026-07 source: orders and their line items into ``raw_shopify``, and with
-``finance`` on, each new or updated order's transactions, refunds and fulfillments plus the
-store's Shopify Payments payouts.
+``finance`` on, each order's refunds and fulfillments, each new or updated order's transactions,
+and the store's Shopify Payments payouts.
+
+Finance costs at most one request per new or changed order: an order carries its refunds (with
+their refund transactions) and its fulfillments complete, so they are parsed from the order page;
+only the transactions list needs its own request, and it is skipped for an order re-read in the
+lookback window with the ``updated_at`` its transactions were loaded at (a new transaction
+updates the order). Fetching all three per order cost three requests an order, at the standard
+plan's two requests a second.
 
 Incremental on ``updated_at`` with a lookback window, merged on primary keys, loaded as Arrow
 tables. Every call goes through one client and one token bucket, because Shopify counts all of
@@ -20,10 +27,11 @@ import dlt
 
 from ingestion.common.http import ApiClient, ApiError, RequestStats
 from ingestion.common.parsing import utc_timestamp
-from ingestion.common.quarantine import QUARANTINE_HINTS, QUARANTINE_TABLE
+from ingestion.common.source_parts import MERGE, counted, quarantine_transformer
+from ingestion.common.versions import LoadedVersions
 from ingestion.shopify import settings
 from ingestion.shopify.client import (
-    fetch_order_finance,
+    fetch_order_transactions,
     iter_order_pages,
     iter_payout_pages,
     make_client,
@@ -39,8 +47,9 @@ from tradelane import settings as tradelane_settings
 log = logging.getLogger(__name__)
 
 CURSOR_STATE_KEY = "orders_updated_at_cursor"
+# {order id: updated_at} of orders inside the lookback window whose transactions are loaded.
+TRANSACTIONS_STATE_KEY = "transactions_loaded_at"
 PAYOUTS_CURSOR_STATE_KEY = "payouts_date_cursor"
-_MERGE = {"disposition": "merge", "strategy": "delete-insert"}
 
 
 @dlt.source(name="shopify", max_table_nesting=0)
@@ -65,12 +74,12 @@ def shopify_source(
     store_id = store_id_from_url(shop_url)
 
     def client() -> ApiClient:
-        c = make_client(
-            shop_url, access_token, requests_per_second, burst, **(client_options or {})
+        return counted(
+            make_client(
+                shop_url, access_token, requests_per_second, burst, **(client_options or {})
+            ),
+            stats,
         )
-        if stats is not None:
-            c.stats = stats
-        return c
 
     @dlt.resource(name="order_pages", selected=False)
     def order_pages() -> Iterator[ParsedOrders | ParsedFinance]:
@@ -83,6 +92,7 @@ def shopify_source(
         state = dlt.current.resource_state()
         cursor = utc_timestamp(state.get(CURSOR_STATE_KEY, start_date), "cursor")
         since = cursor - timedelta(seconds=lookback_seconds)
+        loaded = LoadedVersions(state, TRANSACTIONS_STATE_KEY, lookback_seconds)
         with client() as api:
             for page in iter_order_pages(api, since.isoformat(), page_size):
                 parsed = parse_orders(page, store_id)
@@ -91,8 +101,10 @@ def shopify_source(
                     state[CURSOR_STATE_KEY] = cursor.isoformat()
                 yield parsed
                 if finance:
-                    yield _order_finance(api, parsed.orders.column("id").to_pylist(), store_id)
+                    yield _order_finance(api, page, parsed, store_id, loaded)
+                    loaded.prune(cursor)
             if finance:
+                loaded.save(cursor)
                 yield from _payouts(api, state)
 
     def _payouts(api: ApiClient, state: Any) -> Iterator[ParsedFinance]:
@@ -126,7 +138,7 @@ def shopify_source(
         data_from=order_pages,
         name="orders",
         primary_key="id",
-        write_disposition=_MERGE,
+        write_disposition=MERGE,
         columns={"updated_at": {"dedup_sort": "desc"}},
         schema_contract={"data_type": "freeze"},
     )
@@ -139,7 +151,7 @@ def shopify_source(
         data_from=order_pages,
         name="order_line_items",
         primary_key="id",
-        write_disposition=_MERGE,
+        write_disposition=MERGE,
         columns={"order_updated_at": {"dedup_sort": "desc"}},
         schema_contract={"data_type": "freeze"},
     )
@@ -152,7 +164,7 @@ def shopify_source(
         @dlt.transformer(
             data_from=order_pages,
             name=name,
-            write_disposition=_MERGE,
+            write_disposition=MERGE,
             schema_contract={"data_type": "freeze"},
             **hints,
         )
@@ -196,29 +208,54 @@ def shopify_source(
         finance_table("payouts", {"primary_key": "id"}),
     )
 
-    @dlt.transformer(data_from=order_pages, name=QUARANTINE_TABLE, **QUARANTINE_HINTS)
-    def quarantine(page: ParsedOrders | ParsedFinance) -> Any:
-        """Records refused by the parsers, with the reason and the raw payload."""
-        if len(page.quarantine):
-            yield page.quarantine.to_arrow()
+    quarantine = quarantine_transformer(order_pages)
 
     if not finance:
         return order_pages, orders, order_line_items, quarantine
     return order_pages, orders, order_line_items, *finance_tables, quarantine
 
 
-def _order_finance(api: ApiClient, order_ids: list[int], store_id: str) -> ParsedFinance:
-    """Transactions, refunds and fulfillments of the orders of one page."""
-    parsed = ParsedFinance()
-    for order_id in order_ids:
-        fetched = fetch_order_finance(api, order_id)
-        if fetched is None:
-            log.warning("shopify: order %s vanished before its finance records were read", order_id)
-            continue
-        parse_order_finance(
-            fetched["transactions"], fetched["refunds"], fetched["fulfillments"], store_id, parsed
+def _order_finance(
+    api: ApiClient,
+    page: list[Any],
+    parsed: ParsedOrders,
+    store_id: str,
+    loaded: LoadedVersions,
+) -> ParsedFinance:
+    """Refunds and fulfillments of the page's orders, from the orders themselves, and the
+    transactions of those that are new or changed. Orders the parser refused are in the
+    quarantine whole, so their finance records are not read."""
+    finance = ParsedFinance()
+    versions = dict(
+        zip(
+            parsed.orders.column("id").to_pylist(),
+            parsed.orders.column("updated_at").to_pylist(),
+            strict=True,
         )
-    return parsed
+    )
+    for order in page:
+        order_id = order.get("id") if isinstance(order, dict) else None
+        if order_id not in versions:
+            continue
+        transactions: list[Any] = []
+        version = versions[order_id]
+        if not loaded.is_loaded(order_id, version):
+            fetched = fetch_order_transactions(api, order_id)
+            if fetched is None:
+                log.warning(
+                    "shopify: order %s vanished before its transactions were read", order_id
+                )
+            else:
+                transactions = fetched
+                loaded.mark(order_id, version)
+        parse_order_finance(
+            transactions,
+            order.get("refunds") or [],
+            order.get("fulfillments") or [],
+            store_id,
+            finance,
+        )
+    return finance
 
 
 def store_id_from_url(shop_url: str) -> str:

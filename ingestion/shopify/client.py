@@ -66,30 +66,17 @@ def iter_linked_pages(
         params = None
 
 
-# The per-order finance lists: (path segment, list key, params). Refunds and fulfillments take
-# ``limit`` (at most 250); the transactions list takes none and returns every transaction.
-ORDER_FINANCE_RESOURCES: tuple[tuple[str, str, dict[str, Any]], ...] = (
-    ("transactions", "transactions", {}),
-    ("refunds", "refunds", {"limit": settings.PAGE_SIZE}),
-    ("fulfillments", "fulfillments", {"limit": settings.PAGE_SIZE}),
-)
-
-
-def fetch_order_finance(client: ApiClient, order_id: int) -> dict[str, list[Any]] | None:
-    """An order's transactions, refunds and fulfillments (three requests, more if a list
-    pages); None when the order no longer exists (deleted since it was listed)."""
-    out: dict[str, list[Any]] = {}
-    for segment, key, params in ORDER_FINANCE_RESOURCES:
-        url = f"/admin/api/{settings.API_VERSION}/orders/{order_id}/{segment}.json"
-        try:
-            out[key] = [
-                r for page in iter_linked_pages(client, url, dict(params), key) for r in page
-            ]
-        except ApiError as exc:
-            if exc.status == 404:
-                return None
-            raise
-    return out
+def fetch_order_transactions(client: ApiClient, order_id: int) -> list[Any] | None:
+    """An order's transactions (one request: the endpoint takes no ``limit`` and returns them
+    all); None when the order no longer exists (deleted since it was listed). Refunds and
+    fulfillments need no request: the order itself carries them complete."""
+    url = f"/admin/api/{settings.API_VERSION}/orders/{order_id}/transactions.json"
+    try:
+        return [r for page in iter_linked_pages(client, url, None, "transactions") for r in page]
+    except ApiError as exc:
+        if exc.status == 404:
+            return None
+        raise
 
 
 def iter_payout_pages(

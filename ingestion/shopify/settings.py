@@ -15,7 +15,8 @@ BURST = 40
 SANDBOX_ACCESS_TOKEN = "shpat_sandbox"
 SANDBOX_SHOP_DOMAIN = "tradelane-sandbox.myshopify.com"
 # Finance resources (order transactions, refunds, fulfillments, Shopify Payments payouts) cost
-# three more requests per new or updated order, so they are switched on by configuration
+# one more request per new or updated order (its transactions; refunds and fulfillments come
+# with the order), so they are switched on by configuration
 # (``SOURCES__SHOPIFY__FINANCE=true``) where the token has the read_orders and
 # read_shopify_payments_payouts scopes.
 FINANCE = False

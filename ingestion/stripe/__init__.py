@@ -18,14 +18,13 @@ import dlt
 
 from ingestion.common.http import ApiClient, RequestStats
 from ingestion.common.parsing import utc_timestamp
-from ingestion.common.quarantine import QUARANTINE_HINTS, QUARANTINE_TABLE
+from ingestion.common.source_parts import MERGE, counted, quarantine_transformer
 from ingestion.stripe import settings
 from ingestion.stripe.client import iter_list_pages, make_client
 from ingestion.stripe.parsers import ParsedPage, parse_page
 from tradelane import settings as tradelane_settings
 
 CURSOR_STATE_KEY = "created_cursors"
-_MERGE = {"disposition": "merge", "strategy": "delete-insert"}
 
 
 @dlt.source(name="stripe", max_table_nesting=0)
@@ -49,10 +48,10 @@ def stripe_source(
     start = int(utc_timestamp(start_date, "start_date").timestamp())
 
     def client() -> ApiClient:
-        c = make_client(base_url, api_key, requests_per_second, burst, **(client_options or {}))
-        if stats is not None:
-            c.stats = stats
-        return c
+        return counted(
+            make_client(base_url, api_key, requests_per_second, burst, **(client_options or {})),
+            stats,
+        )
 
     @dlt.resource(name="stripe_pages", selected=False)
     def stripe_pages() -> Iterator[ParsedPage]:
@@ -89,7 +88,7 @@ def stripe_source(
             data_from=stripe_pages,
             name=table,
             primary_key="id",
-            write_disposition=_MERGE,
+            write_disposition=MERGE,
             schema_contract={"data_type": "freeze"},
         )
         def rows(page: ParsedPage) -> Any:
@@ -99,10 +98,6 @@ def stripe_source(
 
         return rows
 
-    @dlt.transformer(data_from=stripe_pages, name=QUARANTINE_TABLE, **QUARANTINE_HINTS)
-    def quarantine(page: ParsedPage) -> Any:
-        """Objects refused by the parsers, with the reason and the raw payload."""
-        if len(page.quarantine):
-            yield page.quarantine.to_arrow()
+    quarantine = quarantine_transformer(stripe_pages)
 
     return (stripe_pages, *(table_resource(t) for t in settings.OBJECTS), quarantine)

@@ -264,6 +264,35 @@ def _money_fields(record: dict[str, Any], code: str, *names: str) -> dict[str, A
     return out
 
 
+def _amount(amount_minor: int, code: str) -> dict[str, Any]:
+    """A required ``amount`` (already read as minor units) in both units."""
+    return {"amount_minor": amount_minor, "amount": major_amount(amount_minor, code, "amount")}
+
+
+def _head(record: dict[str, Any]) -> dict[str, Any]:
+    """The id and creation instant every Stripe object has."""
+    return {
+        "id": object_id(record),
+        "created_at": unix_timestamp(record.get("created"), "created"),
+    }
+
+
+def _texts(record: Any, *names: str, where: str = "") -> dict[str, str | None]:
+    """Optional string fields, each loaded under its own name (``where`` prefixes the field in
+    a refusal's reason, for nested objects)."""
+    return {name: optional_str(record.get(name), f"{where}{name}") for name in names}
+
+
+def _flags(record: dict[str, Any], *names: str) -> dict[str, bool | None]:
+    """Optional boolean fields, each loaded under its own name."""
+    return {name: optional_bool(record.get(name), name) for name in names}
+
+
+def _refs(record: dict[str, Any], *names: str) -> dict[str, str | None]:
+    """References to other objects (``charge`` -> ``charge_id``), expanded or not."""
+    return {f"{name}_id": ref(record.get(name), name) for name in names}
+
+
 def _metadata(record: dict[str, Any]) -> dict[str, Any]:
     metadata = nested_object(record.get("metadata"), "metadata")
     for key, value in metadata.items():
@@ -284,26 +313,19 @@ def parse_balance_transaction(record: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(detail, dict):
             raise BadValue(f"fee_details[{index}]: expected an object")
         minor_amount(detail.get("amount"), f"fee_details[{index}].amount")
-    amount = minor_amount(record.get("amount"), "amount")
-    fee = minor_amount(record.get("fee"), "fee")
-    net = minor_amount(record.get("net"), "net")
+    amounts = {name: minor_amount(record.get(name), name) for name in ("amount", "fee", "net")}
     return {
-        "id": object_id(record),
-        "created_at": unix_timestamp(record.get("created"), "created"),
+        **_head(record),
         "available_on": optional_unix_timestamp(record.get("available_on"), "available_on"),
         "type": required_str(record.get("type"), "type"),
-        "reporting_category": optional_str(record.get("reporting_category"), "reporting_category"),
+        **_texts(record, "reporting_category"),
         "status": required_str(record.get("status"), "status"),
-        "balance_type": optional_str(record.get("balance_type"), "balance_type"),
+        **_texts(record, "balance_type"),
         "source_id": ref(record.get("source"), "source"),
-        "description": optional_str(record.get("description"), "description"),
+        **_texts(record, "description"),
         "currency": code,
-        "amount_minor": amount,
-        "fee_minor": fee,
-        "net_minor": net,
-        "amount": major_amount(amount, code, "amount"),
-        "fee": major_amount(fee, code, "fee"),
-        "net": major_amount(net, code, "net"),
+        **{f"{name}_minor": minor for name, minor in amounts.items()},
+        **{name: major_amount(minor, code, name) for name, minor in amounts.items()},
         "exchange_rate": optional_float(record.get("exchange_rate"), "exchange_rate"),
         "fee_details": json_text(fee_details),
     }
@@ -322,29 +344,19 @@ def parse_charge(record: dict[str, Any]) -> dict[str, Any]:
     details = nested_object(method.get(method_type), method_type) if method_type else {}
     wallet = nested_object(details.get("wallet"), "wallet")
     return {
-        "id": object_id(record),
-        "created_at": unix_timestamp(record.get("created"), "created"),
+        **_head(record),
         "currency": code,
         **_money_fields(record, code, "amount", "amount_captured", "amount_refunded"),
         "status": required_str(record.get("status"), "status"),
-        "paid": optional_bool(record.get("paid"), "paid"),
-        "captured": optional_bool(record.get("captured"), "captured"),
-        "refunded": optional_bool(record.get("refunded"), "refunded"),
-        "disputed": optional_bool(record.get("disputed"), "disputed"),
-        "livemode": optional_bool(record.get("livemode"), "livemode"),
-        "balance_transaction_id": ref(record.get("balance_transaction"), "balance_transaction"),
-        "payment_intent_id": ref(record.get("payment_intent"), "payment_intent"),
-        "payment_method_id": ref(record.get("payment_method"), "payment_method"),
-        "customer_id": ref(record.get("customer"), "customer"),
-        "description": optional_str(record.get("description"), "description"),
+        **_flags(record, "paid", "captured", "refunded", "disputed", "livemode"),
+        **_refs(record, "balance_transaction", "payment_intent", "payment_method", "customer"),
+        **_texts(record, "description"),
         "order_id": metadata.get("order_id"),
         "order_name": metadata.get("order_name"),
         "metadata": json_text(metadata),
-        "failure_code": optional_str(record.get("failure_code"), "failure_code"),
-        "failure_message": optional_str(record.get("failure_message"), "failure_message"),
+        **_texts(record, "failure_code", "failure_message"),
         "outcome_type": optional_str(outcome.get("type"), "outcome.type"),
-        "network_status": optional_str(outcome.get("network_status"), "outcome.network_status"),
-        "risk_level": optional_str(outcome.get("risk_level"), "outcome.risk_level"),
+        **_texts(outcome, "network_status", "risk_level", where="outcome."),
         "risk_score": optional_int(outcome.get("risk_score"), "outcome.risk_score"),
         "payment_method_type": method_type,
         "card_brand": optional_str(details.get("brand"), "card.brand"),
@@ -369,17 +381,13 @@ def parse_refund(record: dict[str, Any]) -> dict[str, Any]:
     )
     amount = minor_amount(record.get("amount"), "amount")
     return {
-        "id": object_id(record),
-        "created_at": unix_timestamp(record.get("created"), "created"),
-        "charge_id": ref(record.get("charge"), "charge"),
-        "payment_intent_id": ref(record.get("payment_intent"), "payment_intent"),
+        **_head(record),
+        **_refs(record, "charge", "payment_intent"),
         "currency": code,
-        "amount_minor": amount,
-        "amount": major_amount(amount, code, "amount"),
+        **_amount(amount, code),
         "status": required_str(record.get("status"), "status"),
-        "reason": optional_str(record.get("reason"), "reason"),
-        "failure_reason": optional_str(record.get("failure_reason"), "failure_reason"),
-        "balance_transaction_id": ref(record.get("balance_transaction"), "balance_transaction"),
+        **_texts(record, "reason", "failure_reason"),
+        **_refs(record, "balance_transaction"),
         # "refund" once it reached the card, "reversal" when the authorization was released.
         "destination_type": optional_str(inner.get("type"), "destination_details.card.type")
         or destination_type,
@@ -399,19 +407,13 @@ def parse_dispute(record: dict[str, Any]) -> dict[str, Any]:
         raise BadValue("balance_transactions: expected a list")
     amount = minor_amount(record.get("amount"), "amount")
     return {
-        "id": object_id(record),
-        "created_at": unix_timestamp(record.get("created"), "created"),
-        "charge_id": ref(record.get("charge"), "charge"),
-        "payment_intent_id": ref(record.get("payment_intent"), "payment_intent"),
+        **_head(record),
+        **_refs(record, "charge", "payment_intent"),
         "currency": code,
-        "amount_minor": amount,
-        "amount": major_amount(amount, code, "amount"),
+        **_amount(amount, code),
         "status": required_str(record.get("status"), "status"),
-        "reason": optional_str(record.get("reason"), "reason"),
-        "is_charge_refundable": optional_bool(
-            record.get("is_charge_refundable"), "is_charge_refundable"
-        ),
-        "livemode": optional_bool(record.get("livemode"), "livemode"),
+        **_texts(record, "reason"),
+        **_flags(record, "is_charge_refundable", "livemode"),
         "evidence_due_by": optional_unix_timestamp(
             evidence.get("due_by"), "evidence_details.due_by"
         ),
@@ -427,7 +429,7 @@ def parse_dispute(record: dict[str, Any]) -> dict[str, Any]:
             "network_reason_code",
         ),
         "card_brand": optional_str(card.get("brand"), "payment_method_details.card.brand"),
-        "case_type": optional_str(card.get("case_type"), "payment_method_details.card.case_type"),
+        **_texts(card, "case_type", where="payment_method_details.card."),
         # The withdrawal and reinstatement movements are loaded with the balance transactions.
         "balance_transaction_ids": ",".join(
             ref(t, f"balance_transactions[{i}]") or "" for i, t in enumerate(transactions)
@@ -442,26 +444,17 @@ def parse_payout(record: dict[str, Any]) -> dict[str, Any]:
     trace = nested_object(record.get("trace_id"), "trace_id")
     amount = minor_amount(record.get("amount"), "amount")
     return {
-        "id": object_id(record),
-        "created_at": unix_timestamp(record.get("created"), "created"),
+        **_head(record),
         "arrival_date": unix_date(record.get("arrival_date"), "arrival_date"),
         "currency": code,
-        "amount_minor": amount,
-        "amount": major_amount(amount, code, "amount"),
+        **_amount(amount, code),
         "status": required_str(record.get("status"), "status"),
-        "type": optional_str(record.get("type"), "type"),
-        "method": optional_str(record.get("method"), "method"),
-        "automatic": optional_bool(record.get("automatic"), "automatic"),
-        "livemode": optional_bool(record.get("livemode"), "livemode"),
-        "source_type": optional_str(record.get("source_type"), "source_type"),
-        "balance_transaction_id": ref(record.get("balance_transaction"), "balance_transaction"),
-        "destination_id": ref(record.get("destination"), "destination"),
-        "failure_code": optional_str(record.get("failure_code"), "failure_code"),
-        "failure_message": optional_str(record.get("failure_message"), "failure_message"),
-        "description": optional_str(record.get("description"), "description"),
-        "reconciliation_status": optional_str(
-            record.get("reconciliation_status"), "reconciliation_status"
-        ),
+        **_texts(record, "type", "method"),
+        **_flags(record, "automatic", "livemode"),
+        **_texts(record, "source_type"),
+        **_refs(record, "balance_transaction", "destination"),
+        **_texts(record, "failure_code", "failure_message", "description"),
+        **_texts(record, "reconciliation_status"),
         "trace_id_status": optional_str(trace.get("status"), "trace_id.status"),
         "trace_id": optional_str(trace.get("value"), "trace_id.value"),
     }

@@ -20,14 +20,13 @@ import dlt
 
 from ingestion.common.http import RequestStats
 from ingestion.common.parsing import utc_timestamp
-from ingestion.common.quarantine import QUARANTINE_HINTS, QUARANTINE_TABLE
+from ingestion.common.source_parts import MERGE, quarantine_transformer
 from ingestion.tracking import settings
 from ingestion.tracking.client import iter_tracking_pages, make_client
 from ingestion.tracking.parsers import ParsedTrackings, parse_trackings
 from tradelane import settings as tradelane_settings
 
 CURSOR_STATE_KEY = "trackings_updated_at_cursor"
-_MERGE = {"disposition": "merge", "strategy": "delete-insert"}
 
 
 def local_time_hint() -> dict[str, Any]:
@@ -89,7 +88,7 @@ def tracking_source(
         data_from=tracking_pages,
         name="trackings",
         primary_key="tracking_id",
-        write_disposition=_MERGE,
+        write_disposition=MERGE,
         columns={
             "updated_at": {"dedup_sort": "desc"},
             "shipment_pickup_local": local_time_hint(),
@@ -107,7 +106,7 @@ def tracking_source(
         name="checkpoints",
         primary_key=["tracking_id", "seq"],
         merge_key="tracking_id",
-        write_disposition=_MERGE,
+        write_disposition=MERGE,
         columns={
             "tracking_updated_at": {"dedup_sort": "desc"},
             "checkpoint_local_time": local_time_hint(),
@@ -119,10 +118,6 @@ def tracking_source(
         if page.checkpoints.num_rows:
             yield page.checkpoints
 
-    @dlt.transformer(data_from=tracking_pages, name=QUARANTINE_TABLE, **QUARANTINE_HINTS)
-    def quarantine(page: ParsedTrackings) -> Any:
-        """Trackings refused by the parser, with the reason and the raw payload."""
-        if len(page.quarantine):
-            yield page.quarantine.to_arrow()
+    quarantine = quarantine_transformer(tracking_pages)
 
     return tracking_pages, trackings, checkpoints, quarantine

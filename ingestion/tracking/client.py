@@ -8,6 +8,7 @@ from typing import Any
 
 from ingestion.common.http import ApiClient, ApiError, RequestStats, load_json
 from ingestion.common.rate_limit import TokenBucket
+from ingestion.common.source_parts import counted
 from ingestion.tracking import settings
 
 
@@ -32,9 +33,7 @@ def make_client(
         backoff_bare_429=True,
         **kwargs,
     )
-    if stats is not None:
-        client.stats = stats
-    return client
+    return counted(client, stats)
 
 
 def iter_tracking_pages(

@@ -1,6 +1,7 @@
 """The Shopify source with ``finance`` on, end to end against a fake store serving Shopify's own
-examples (in-process HTTP): each listed order's transactions, refunds and fulfillments fetched
-through the same client and token bucket as the orders, payouts paged through ``Link`` headers
+examples (in-process HTTP): each listed order's refunds and fulfillments read from the order
+itself, its transactions fetched through the same client and token bucket as the orders (once
+per order version), payouts paged through ``Link`` headers
 with their own date cursor, merges that add nothing on a reload, a store without Shopify
 Payments, and ``finance`` off leaving the source exactly as it was."""
 
@@ -120,9 +121,15 @@ def test_finance_tables_load_through_the_one_shopify_client_and_reload_idempoten
     paths = [r.url.path for r in fake.requests]
     # 13 payouts in the examples, two to a page; 8 distinct ids (the examples repeat some).
     assert paths.count("/admin/api/2026-07/shopify_payments/payouts.json") == 7
-    for resource in ("transactions", "refunds", "fulfillments"):
-        assert f"/admin/api/2026-07/orders/{ORDER_ID}/{resource}.json" in paths
+    order_path = f"/admin/api/2026-07/orders/{ORDER_ID}"
+    # One request per order for its transactions; refunds and fulfillments come with the order.
+    assert paths.count(f"{order_path}/transactions.json") == 1
+    assert f"{order_path}/refunds.json" not in paths
+    assert f"{order_path}/fulfillments.json" not in paths
+    fake.requests.clear()
     load(fake, warehouse, finance=True, page_size=2)
+    # Re-read in the lookback window with the same updated_at: its transactions are loaded.
+    assert f"{order_path}/transactions.json" not in [r.url.path for r in fake.requests]
     for table, expected in FINANCE_TABLES.items():
         assert query(warehouse, f"select count(*) from raw_shopify.{table}") == [(expected,)], table
     [(ids_ok,)] = query(

@@ -1,0 +1,275 @@
+"""Benchmark ingestion throughput: the full load of a sandbox world into a fresh warehouse.
+
+``python -m benchmarks.throughput [--sizes 10000,100000] [--seed 42] [--no-live]``
+writes ``benchmarks/results/throughput-<date>.json`` with the machine and the command.
+
+For each world size a world is generated and served by ``uvicorn`` in its own process (rate
+limits lifted: this measures throughput, not politeness), and every source of the full load
+(Shopify orders with finance, Amazon orders and items, Stripe, PayPal, tracking, WMS, ECB) runs
+twice, each time into a fresh warehouse:
+
+- **live**: against the server over real HTTP, recording every response on the way;
+- **replay**: the same responses served from memory through ``httpx.MockTransport``, so the
+  figure is the connectors' own cost (decode, parse, normalize, load into DuckDB) without the
+  sandbox's rendering, which another process pays for in the live run and which a real API
+  pays for on its own servers.
+
+Reported per source: seconds, rows per table, rows/s; overall: orders/s, where "orders" are the
+world's orders of every channel visible at the clock, and the time is the whole load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from benchmarks.sandbox import RESULTS, _free_port, machine
+
+UNLIMITED = 1e9
+
+
+@dataclass
+class Recording:
+    """Responses by request (method, URL, body), in the order they were first served."""
+
+    responses: dict[tuple[str, str, bytes], tuple[int, list[tuple[str, str]], bytes]] = field(
+        default_factory=dict
+    )
+
+    def key(self, request: httpx.Request) -> tuple[str, str, bytes]:
+        return request.method, str(request.url), request.content
+
+    def recorder(self) -> httpx.BaseTransport:
+        """A real HTTP transport that keeps a copy of every response."""
+        recording = self
+
+        class _Recorder(httpx.HTTPTransport):
+            def handle_request(self, request: httpx.Request) -> httpx.Response:
+                response = super().handle_request(request)
+                content = response.read()
+                response.close()
+                headers = [
+                    (k, v)
+                    for k, v in response.headers.multi_items()
+                    if k.lower() not in {"content-encoding", "transfer-encoding", "content-length"}
+                ]
+                recording.responses[recording.key(request)] = (
+                    response.status_code,
+                    headers,
+                    content,
+                )
+                return httpx.Response(response.status_code, headers=headers, content=content)
+
+        return _Recorder()
+
+    def replayer(self) -> httpx.BaseTransport:
+        """Serve the recorded responses from memory; a request never recorded is an error (the
+        replay must make exactly the requests the live run made)."""
+
+        def handle(request: httpx.Request) -> httpx.Response:
+            try:
+                status, headers, content = self.responses[self.key(request)]
+            except KeyError:
+                raise RuntimeError(f"replay: no recorded response for {request.url}") from None
+            return httpx.Response(status, headers=headers, content=content)
+
+        return httpx.MockTransport(handle)
+
+
+def _run_server(port: int, n_orders: int, seed: int, ready: Any) -> None:
+    """Child process: generate a world, lift every API's rate limit, serve it."""
+    import uvicorn
+
+    from ingestion.sandbox import api_aftership, api_amazon, api_stripe
+    from ingestion.sandbox.context import SandboxConfig
+    from ingestion.sandbox.server import create_app
+    from ingestion.sandbox.state import SandboxState
+
+    api_aftership.RATE_LIMIT_PER_S = UNLIMITED
+    api_stripe.RATE_PER_SECOND = int(UNLIMITED)
+    api_amazon.USAGE_PLANS = {
+        op: api_amazon.UsagePlan(plan.published_rate, 10**9, UNLIMITED)
+        for op, plan in api_amazon.USAGE_PLANS.items()
+    }
+    state = SandboxState.generate(seed=seed, n_orders=n_orders)
+    counts = state.orders_view().group_by("channel_id").len().rows()
+    ready.put({channel: n for channel, n in counts})
+    app = create_app(state, SandboxConfig(bucket_size=10**9, leak_rate_per_s=UNLIMITED))
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+def sources(url: str, transport: httpx.BaseTransport) -> dict[str, Callable[[Any], Any]]:
+    """Every source of the full load, unthrottled on the client side too, each reading through
+    ``transport``."""
+    from ingestion.amazon import amazon_source
+    from ingestion.ecb import ecb_source
+    from ingestion.paypal import paypal_source
+    from ingestion.shopify import shopify_source
+    from ingestion.stripe import stripe_source
+    from ingestion.tracking import settings as tracking_settings
+    from ingestion.tracking import tracking_source
+    from ingestion.wms import wms_source
+
+    opts = {"client_options": {"transport": transport}}
+    fast = {"requests_per_second": UNLIMITED, "burst": UNLIMITED}
+    return {
+        "shopify": lambda stats: shopify_source(
+            shop_url=url, finance=True, **fast, stats=stats, **opts
+        ),
+        "amazon": lambda stats: amazon_source(
+            endpoint=url,
+            orders_rate_per_s=UNLIMITED,
+            orders_burst=UNLIMITED,
+            items_rate_per_s=UNLIMITED,
+            items_burst=UNLIMITED,
+            stats=stats,
+            **opts,
+        ),
+        "stripe": lambda stats: stripe_source(base_url=url, **fast, stats=stats, **opts),
+        # A fixed start: the default (three years before now) would differ between the runs.
+        "paypal": lambda stats: paypal_source(
+            base_url=url, start_date="2020-01-01T00:00:00Z", **fast, stats=stats, **opts
+        ),
+        "tracking": lambda stats: tracking_source(
+            endpoint=url + tracking_settings.API_PATH, **fast, stats=stats, **opts
+        ),
+        "wms": lambda stats: wms_source(base_url=url, **fast, stats=stats, **opts),
+        "ecb": lambda stats: ecb_source(base_url=url, stats=stats, **opts),
+    }
+
+
+def full_load(url: str, transport: httpx.BaseTransport, warehouse: Path) -> dict[str, Any]:
+    """Run every source into ``warehouse``; seconds and rows per source."""
+    from ingestion.common.http import RequestStats
+    from ingestion.common.pipeline import make_pipeline, run_source
+
+    out: dict[str, Any] = {}
+    for name, make in sources(url, transport).items():
+        stats = RequestStats()
+        source = make(stats)
+        started, cpu_started = time.perf_counter(), time.process_time()
+        summary = run_source(make_pipeline(name, warehouse), source, name, stats)
+        seconds = time.perf_counter() - started
+        cpu = time.process_time() - cpu_started
+        rows = sum(n for table, n in summary.rows_by_table.items() if table != "quarantine")
+        out[name] = {
+            "seconds": round(seconds, 2),
+            "cpu_seconds": round(cpu, 2),
+            "requests": stats.requests,
+            "rows": summary.rows_by_table,
+            "rows_per_second": round(rows / seconds) if seconds else None,
+        }
+        print(
+            f"  {name:<9} {seconds:7.2f}s (cpu {cpu:6.2f}s) {stats.requests:>7,} requests "
+            f"{rows:>10,} rows"
+        )
+    return out
+
+
+def measure(n_orders: int, seed: int) -> dict[str, Any]:
+    """Serve one world, load it live (recording), then replay it; both figures."""
+    ctx = multiprocessing.get_context("spawn")
+    ready = ctx.Queue()
+    port = _free_port()
+    server = ctx.Process(target=_run_server, args=(port, n_orders, seed, ready), daemon=True)
+    server.start()
+    url = f"http://127.0.0.1:{port}"
+    result: dict[str, Any] = {"world_orders": n_orders}
+    try:
+        orders_by_channel = ready.get(timeout=1800)
+        _wait_for(url, server)
+        orders = sum(orders_by_channel.values())
+        result["orders_visible"] = orders
+        result["orders_by_channel"] = orders_by_channel
+        recording = Recording()
+        with tempfile.TemporaryDirectory(prefix="throughput-") as tmp:
+            print(f"{n_orders:,}-order world ({orders:,} orders visible): live load")
+            result["live"] = _timed(full_load, url, recording.recorder(), Path(tmp) / "live.duckdb")
+            result["live"]["orders_per_second"] = round(orders / result["live"]["seconds"])
+            print(f"  -> {result['live']['orders_per_second']:,} orders/s over HTTP")
+            print("replay from memory")
+            result["replay"] = _timed(
+                full_load, url, recording.replayer(), Path(tmp) / "replay.duckdb"
+            )
+            replay = result["replay"]
+            replay["orders_per_second"] = round(orders / replay["seconds"])
+            replay["orders_per_cpu_second"] = round(orders / replay["cpu_seconds"])
+            print(
+                f"  -> {replay['orders_per_second']:,} orders/s from memory "
+                f"({replay['orders_per_cpu_second']:,} per CPU second)"
+            )
+            result["requests"] = len(recording.responses)
+            result["response_mb"] = round(
+                sum(len(c) for _, _, c in recording.responses.values()) / 2**20, 1
+            )
+    finally:
+        server.terminate()
+        server.join(timeout=30)
+    return result
+
+
+def _timed(func: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
+    """Wall and CPU time of this process: the machine is shared, and CPU time is the
+    connectors' own cost whatever else runs beside them."""
+    started, cpu_started = time.perf_counter(), time.process_time()
+    per_source = func(*args)
+    return {
+        "seconds": round(time.perf_counter() - started, 2),
+        "cpu_seconds": round(time.process_time() - cpu_started, 2),
+        "sources": per_source,
+    }
+
+
+def _wait_for(url: str, server: Any) -> None:
+    deadline = time.monotonic() + 300
+    while True:
+        try:
+            httpx.get(f"{url}/_sandbox/clock", timeout=5).raise_for_status()
+            return
+        except httpx.TransportError:
+            if time.monotonic() > deadline or not server.is_alive():
+                raise RuntimeError("the benchmark server did not start") from None
+            time.sleep(0.3)
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.throughput", description=__doc__)
+    parser.add_argument("--sizes", default="10000,100000", help="orders per world")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    # As the Makefile sets them (DESIGN.md): no telemetry, no completed jobs kept, dlt state in
+    # a throwaway folder so a benchmark never resumes from (or disturbs) a real pipeline.
+    os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
+    os.environ["LOAD__DELETE_COMPLETED_JOBS"] = "true"
+    os.environ["DLT_DATA_DIR"] = tempfile.mkdtemp(prefix="throughput-dlt-")
+    report: dict[str, Any] = {
+        "benchmark": "throughput",
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": " ".join(["python -m benchmarks.throughput", *(argv or sys.argv[1:])]),
+        "machine": machine(),
+        "runs": [],
+    }
+    for size in (int(s) for s in args.sizes.split(",") if s):
+        report["runs"].append(measure(size, args.seed))
+    args.out.mkdir(parents=True, exist_ok=True)
+    path = args.out / f"throughput-{datetime.now(UTC):%Y-%m-%d}.json"
+    path.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"wrote {path}")
+    return report
+
+
+if __name__ == "__main__":
+    main()
