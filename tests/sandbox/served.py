@@ -101,9 +101,13 @@ def _shopify(url: str, out: Records, parents: Records) -> None:
         out[("shopify", "orders")] = orders
         served = parents[("shopify", "orders")]
         for order_id in sorted({o["id"] for o in served if isinstance(o.get("id"), int)}):
-            finance = shopify.fetch_order_finance(api, order_id) or {}
+            # The per-order endpoints, as served (the connector reads refunds and
+            # fulfillments from the order page instead, but these lists are what is served).
             for entity in ("transactions", "refunds", "fulfillments"):
-                out[("shopify_finance", entity)] += finance.get(entity, [])
+                path = f"{prefix}/orders/{order_id}/{entity}.json"
+                out[("shopify_finance", entity)] += _flat(
+                    shopify.iter_linked_pages(api, path, None, entity)
+                )
         for order_id, fulfillment_id in sorted(
             {
                 (f["order_id"], f["id"])
