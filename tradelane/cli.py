@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import httpx
 import typer
@@ -11,6 +11,9 @@ from rich.console import Console
 from rich.table import Table
 
 from tradelane import settings
+
+if TYPE_CHECKING:
+    from tradelane.reconcile import Ledger, MartTotals
 
 app = typer.Typer(
     help="Tradelane: the order platform for cross-border sellers.",
@@ -145,28 +148,36 @@ def reconcile(
         None,
         help="Else the running sandbox's ledger as of its clock (default: TRADELANE_SANDBOX_URL).",
     ),
-    layer: str = typer.Option("raw", help="What to compare with the ledger: raw (tables)."),
+    layer: str = typer.Option(
+        "raw",
+        help="What to compare with the ledger: raw (every table, row by row) or mart (the "
+        "mart's totals per channel, store and currency, to the cent).",
+    ),
     source: Annotated[
         list[str] | None,
         typer.Option(
-            help="Only these sources (repeatable), and each of their tables must be loaded; "
-            "default: every source, tables not loaded are reported and skipped."
+            help="Raw layer: only these sources (repeatable), and each of their tables must be "
+            "loaded; default: every source, tables not loaded are reported and skipped."
         ),
     ] = None,
     warehouse: str = typer.Option(None, help="DuckDB file (default: TRADELANE_WAREHOUSE)."),
 ) -> None:
-    """Compare the warehouse with the sandbox's ground truth, per source and entity: what is
-    missing, duplicated or different (money to the cent with its currency, UTC timestamps,
-    exact ids), and whether every record served malformed sits in quarantine. Exits 1 on any
-    mismatch."""
+    """Compare the warehouse with the sandbox's ground truth. Raw layer: per source and entity,
+    what is missing, duplicated or different (money to the cent with its currency, UTC
+    timestamps, exact ids), and whether every record served malformed sits in quarantine. Mart
+    layer: per fact, channel, store and currency, the ledger's totals against the mart's and
+    the difference. Exits 1 on any mismatch."""
     from datetime import datetime
 
-    from tradelane.reconcile import LAYERS, Ledger, LedgerUnavailable
+    from tradelane.reconcile import LAYERS, MART_TOTALS, Ledger, LedgerUnavailable
     from tradelane.reconcile import reconcile as compare
     from tradelane.reconcile.report import print_report
 
-    if layer not in LAYERS:
-        raise typer.BadParameter(f"choose one of {sorted(LAYERS)}", param_hint="--layer")
+    layers = (*LAYERS, "mart")
+    if layer not in layers:
+        raise typer.BadParameter(f"choose one of {', '.join(layers)}", param_hint="--layer")
+    if layer == "mart" and source:
+        raise typer.BadParameter("applies to the raw layer only", param_hint="--source")
     path = Path(warehouse) if warehouse else settings.warehouse_path()
     if not path.exists():
         console.print(f"[red]No warehouse at {path}: load something first (tradelane run).[/red]")
@@ -175,13 +186,17 @@ def reconcile(
         if world is not None:
             moment = None if as_of is None else datetime.fromisoformat(as_of)
             if moment is not None and moment.tzinfo is None:
-                raise typer.BadParameter("give a UTC offset (2026-11-01T00:00:00Z)", "--as-of")
+                raise typer.BadParameter(
+                    "give a UTC offset (2026-11-01T00:00:00Z)", param_hint="--as-of"
+                )
             ledger = Ledger.from_world(world, moment)
         else:
             ledger = Ledger.from_sandbox(url or settings.sandbox_url())
     except (LedgerUnavailable, FileNotFoundError, ValueError) as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(code=2) from None
+    if layer == "mart":
+        _reconcile_mart(path, ledger, MART_TOTALS)
     entities = LAYERS[layer]
     if source:
         unknown = set(source) - {e.source for e in entities}
@@ -190,6 +205,21 @@ def reconcile(
         entities = tuple(e for e in entities if e.source in source)
     results = compare(path, ledger, entities, strict=bool(source))
     print_report(results, ledger.description, console)
+    raise typer.Exit(code=0 if all(r.ok for r in results) else 1)
+
+
+def _reconcile_mart(path: Path, ledger: Ledger, entities: tuple[MartTotals, ...]) -> None:
+    """``reconcile --layer mart``: exits 0 when every total agrees, 1 on any mismatch, 2 when
+    the warehouse has no mart."""
+    from tradelane.reconcile import MartNotBuilt, reconcile_mart
+    from tradelane.reconcile.report import print_totals_report
+
+    try:
+        results = reconcile_mart(path, ledger, entities)
+    except MartNotBuilt as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(code=2) from None
+    print_totals_report(results, ledger.description, console)
     raise typer.Exit(code=0 if all(r.ok for r in results) else 1)
 
 

@@ -12,8 +12,8 @@ the compared values, normalised so that equality means exact agreement:
 
 ``parent`` names the list a row is fetched through (a Shopify order's line items come with the
 order): when the parent is served malformed and quarantined, its children are never fetched, so
-reconcile expects them in neither table. The layer is ``raw``; a ``mart`` layer would add its
-own entities over the same comparison.
+reconcile expects them in neither table. This is the ``raw`` layer; the ``mart`` layer compares
+totals instead (``mart.py``).
 """
 
 from __future__ import annotations
@@ -146,12 +146,14 @@ def _shopify_view(ledger: Ledger) -> Any:
     return LedgerView(_State())
 
 
-def _shopify_transaction_rows(ledger: Ledger) -> pl.DataFrame:
+def shopify_transaction_rows(ledger: Ledger, order_ids: pl.Series | None = None) -> pl.DataFrame:
+    """Shopify's transactions of its orders (or of ``order_ids``) as its API renders them."""
     from ingestion.sandbox import shopify_finance_objects as sfo
 
     view = _shopify_view(ledger)
     rows = []
-    for order_id in _shopify_orders(ledger)["order_id"]:
+    ids = _shopify_orders(ledger)["order_id"] if order_ids is None else order_ids
+    for order_id in ids:
         bundle = sfo.load_order(view, order_id)
         for t in sfo.render_transactions(bundle) if bundle is not None else ():
             amount_e4 = int(Decimal(t["amount"]).scaleb(4))
@@ -383,7 +385,7 @@ RAW_ENTITIES: tuple[Entity, ...] = (
         "transactions",
         f"select cast(id as varchar) as key, cast(order_id as varchar) as order_id, kind, "
         f"currency, {sql_e4('amount')} as amount_e4 from {{dataset}}.transactions",
-        _shopify_transaction_rows,
+        shopify_transaction_rows,
         ("shopify_finance", "transactions"),
         ("transaction",),
         ("id",),

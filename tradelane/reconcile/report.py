@@ -7,11 +7,13 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
 from ingestion.common.currencies import iso_minor_units
 from tradelane.reconcile.compare import EntityResult
+from tradelane.reconcile.totals import Total, TotalsResult
 
 SHOWN_PER_KIND = 5
 _KINDS = (
@@ -103,3 +105,83 @@ def shown_value(value: Any, column: str, currency: str | None) -> str:
     exact = quantum is not None and amount == amount.quantize(quantum)
     shown = amount.quantize(quantum) if exact else amount.normalize()
     return f"{shown:f} {currency or ''}".rstrip()
+
+
+def print_totals_report(results: list[TotalsResult], source: str, console: Console) -> None:
+    """One table per mart fact: every (channel/store, currency) measure with the ledger's
+    figure, the mart's and the difference; then one unwrapped line per mismatch, then the
+    verdict. Each group's name is shown once and folds when narrow; figures are never cut, so
+    the tables stay readable at 80 columns."""
+    console.print(f"Reconcile: mart totals against {source}")
+    for r in results:
+        table = Table(title=f"mart.{r.totals.name}", box=box.SIMPLE, pad_edge=False)
+        for column in ("channel/store currency", "measure", "ledger", "mart", "difference"):
+            left = column in ("channel/store currency", "measure")
+            store = column == "channel/store currency"
+            table.add_column(
+                column,
+                justify="left" if left else "right",
+                no_wrap=not store,
+                overflow="fold" if store else "ellipsis",
+                min_width=12 if store else None,
+            )
+        if r.not_loaded:
+            table.add_row("[yellow]not loaded[/yellow]", "", "", "", "")
+        for i, t in enumerate(r.rows):
+            group = (t.channel, t.store_id, t.currency)
+            first = i == 0 or group != _group(r.rows[i - 1])
+            last = i == len(r.rows) - 1 or group != _group(r.rows[i + 1])
+            difference = shown_value(t.difference, t.measure, t.currency)
+            table.add_row(
+                _label(t) if first else "",
+                t.measure.removesuffix("_e4"),
+                shown_value(t.ledger, t.measure, t.currency),
+                shown_value(t.mart, t.measure, t.currency),
+                "[green]0[/green]" if t.ok else f"[red]{difference}[/red]",
+                end_section=last,
+            )
+        console.print(table)
+    for r in results:
+        for line in totals_lines(r):
+            console.print(line, markup=False, highlight=False, soft_wrap=True)
+    bad = sum(len(r.mismatches) for r in results)
+    skipped = sum(bool(r.not_loaded) for r in results)
+    if bad:
+        console.print(f"[red]{bad} mismatches.[/red]")
+    elif skipped:
+        console.print(
+            f"[green]Every mart total whose sources were loaded matches the ledger exactly[/green]"
+            f" ({skipped} not loaded)."
+        )
+    else:
+        console.print("[green]Mart totals match the ledger exactly.[/green]")
+
+
+def _group(total: Total) -> tuple[str, str, str | None]:
+    return total.channel, total.store_id, total.currency
+
+
+def _label(total: Total) -> str:
+    """``channel/store currency``; rows matched to no order have no store."""
+    store = f"{total.channel}/{total.store_id}" if total.store_id else total.channel
+    return f"{store} {total.currency or '-'}"
+
+
+def totals_lines(result: TotalsResult) -> list[str]:
+    """Plain lines: what was not loaded, and each mismatching total with both figures and the
+    difference (mart minus ledger)."""
+    name = f"mart.{result.totals.name}"
+    lines = []
+    if result.not_loaded:
+        lines.append(f"{name}: not loaded ({', '.join(result.not_loaded)}), nothing compared")
+    for t in result.mismatches:
+        group = _label(t)
+        measure = t.measure.removesuffix("_e4")
+        ledger = shown_value(t.ledger, t.measure, t.currency)
+        mart = shown_value(t.mart, t.measure, t.currency)
+        difference = shown_value(t.difference, t.measure, t.currency)
+        lines.append(
+            f"{name} {group}: {measure} is {ledger} in the ledger, {mart} in the mart "
+            f"(difference {difference})"
+        )
+    return lines
