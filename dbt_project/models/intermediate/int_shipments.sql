@@ -35,16 +35,7 @@ status_map as (
 
 events as (
 
-    select
-        tracking_id,
-        min(case when shipment_status not in ('info_received') then event_at end) as shipped_at,
-        min(case when shipment_status = 'delivered' then event_at end) as delivered_at,
-        min(case when shipment_status = 'failed_attempt' then event_at end) as first_failed_attempt_at,
-        max(case when shipment_status in ('exception', 'failed_attempt', 'returned', 'lost') then 1 else 0 end)
-            as had_exception,
-        count(*) as event_count
-    from {{ ref('int_tracking_events_mapped') }}
-    group by tracking_id
+    select * from {{ ref('int_parcel_scans_aggregated') }}
 
 ),
 
