@@ -174,6 +174,7 @@ INCREMENTAL_MODELS = (
     "marts.fct_order_lines",
     "marts.fct_payments",
     "marts.fct_refunds",
+    "marts.dim_customers",
 )
 
 
