@@ -35,16 +35,7 @@ status_map as (
 
 events as (
 
-    select
-        tracking_id,
-        min(case when shipment_status not in ('info_received') then event_at end) as shipped_at,
-        min(case when shipment_status = 'delivered' then event_at end) as delivered_at,
-        min(case when shipment_status = 'failed_attempt' then event_at end) as first_failed_attempt_at,
-        max(case when shipment_status in ('exception', 'failed_attempt', 'returned', 'lost') then 1 else 0 end)
-            as had_exception,
-        count(*) as event_count
-    from {{ ref('int_tracking_events_mapped') }}
-    group by tracking_id
+    select * from {{ ref('int_parcel_scans_aggregated') }}
 
 ),
 
@@ -65,7 +56,8 @@ aftership as (
         origin.country_code as origin_country_code,
         destination.country_code as destination_country_code,
         trackings.promised_delivery_date,
-        coalesce(events.event_count, 0) as tracking_event_count
+        coalesce(events.event_count, 0) as tracking_event_count,
+        trackings.updated_at
     from {{ ref('stg_tracking__trackings') }} as trackings
     left join events on trackings.tracking_id = events.tracking_id
     left join status_map as by_subtag
@@ -103,7 +95,8 @@ shopify as (
         fulfillments.origin_country_code,
         cast(null as {{ dbt.type_string() }}) as destination_country_code,
         cast(null as date) as promised_delivery_date,
-        0 as tracking_event_count
+        0 as tracking_event_count,
+        fulfillments.updated_at
     from {{ ref('stg_shopify__fulfillment_tracking_numbers') }} as numbers
     inner join {{ ref('stg_shopify__fulfillments') }} as fulfillments
         on numbers.fulfillment_id = fulfillments.fulfillment_id
@@ -171,6 +164,9 @@ final as (
             {{ dbt.dateadd('day', 'zones.transit_days_max', dbt.cast('matched.shipped_at', 'date')) }}
         ) as promised_delivery_date,
         matched.tracking_event_count,
+        -- When the source last changed the parcel: incremental facts pick the orders whose
+        -- parcels changed since their last build with it (macro `changed_order_ids`).
+        matched.updated_at,
         row_number() over (partition by matched.order_id order by matched.shipped_at, matched.shipment_id)
             as parcel_sequence,
         count(*) over (partition by matched.order_id) as order_parcel_count

@@ -1,9 +1,35 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='customer_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail'
+    )
+}}
+-- Incremental by customer: every column comes from the customer's own order rows, which move
+-- their `updated_at` whenever they change, so a customer with an order updated since the last
+-- build (minus the lookback, macro `incremental_since`) is recomputed from all their orders;
+-- other customers are not read.
 with
+
+{% if is_incremental() %}
+changed as (
+
+    select distinct customer_id
+    from {{ ref('fct_orders') }}
+    where customer_id is not null
+        and updated_at >= {{ incremental_since('last_order_updated_at') }}
+
+),
+{% endif %}
 
 orders as (
 
     select * from {{ ref('fct_orders') }}
     where customer_id is not null
+    {% if is_incremental() %}
+        and customer_id in (select customer_id from changed)
+    {% endif %}
 
 ),
 
@@ -23,7 +49,8 @@ aggregated as (
         min(ordered_at) as first_ordered_at,
         max(ordered_at) as last_ordered_at,
         count(*) as order_count,
-        sum(case when is_cancelled then 0 else 1 end) as completed_order_count
+        sum(case when is_cancelled then 0 else 1 end) as completed_order_count,
+        max(updated_at) as last_order_updated_at
     from orders
     group by customer_id
 
@@ -41,7 +68,8 @@ final as (
         aggregated.last_ordered_at,
         cast(aggregated.order_count as integer) as order_count,
         cast(aggregated.completed_order_count as integer) as completed_order_count,
-        aggregated.order_count > 1 as is_repeat_customer
+        aggregated.order_count > 1 as is_repeat_customer,
+        aggregated.last_order_updated_at
 
     from aggregated
     inner join ranked on aggregated.customer_id = ranked.customer_id and ranked.recency = 1

@@ -1,21 +1,40 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='order_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail'
+    )
+}}
+-- Incremental by order: a line depends only on its order's row, the order's lines and the
+-- FX fixing of its date, and channels resend an order's lines whenever the order changes
+-- (Shopify edits, Amazon shipments move `updated_at`), so the lines of every order updated
+-- since the last build (minus the lookback, which also covers a fixing loaded late) are
+-- deleted and inserted again whole.
+{%- set changed_only = 'where order_id in (select order_id from orders)' if is_incremental() else '' %}
 with
+
+orders as (
+
+    select order_id, channel, store_id, ordered_at, updated_at, destination_country_code
+    from {{ ref('int_orders_unioned') }}
+    {% if is_incremental() %}
+    where updated_at >= {{ incremental_since('order_updated_at') }}
+    {% endif %}
+
+),
 
 order_lines as (
 
     select * from {{ ref('int_order_lines_unioned') }}
-
-),
-
-orders as (
-
-    select order_id, channel, store_id, ordered_at, destination_country_code
-    from {{ ref('int_orders_unioned') }}
+    {{ changed_only }}
 
 ),
 
 fx as (
 
     select * from {{ ref('int_order_fx_rates') }}
+    {{ changed_only }}
 
 ),
 
@@ -36,6 +55,7 @@ final as (
         order_lines.is_shipping_required,
         order_lines.unit_weight_grams,
         orders.ordered_at,
+        orders.updated_at as order_updated_at,
         orders.destination_country_code,
         order_lines.currency_code,
         order_lines.unit_price_amount,

@@ -1,20 +1,45 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='order_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail'
+    )
+}}
+-- Incremental by order: every order that itself, a line, a payment, a refund or a parcel
+-- changed since the last build (minus the lookback) is deleted and inserted again whole
+-- (macro `changed_order_ids`); other orders are not read.
+{%- set changed_only = 'and order_id in (select order_id from changed)' if is_incremental() else '' %}
 with
+
+{% if is_incremental() %}
+changed as (
+
+    {{ changed_order_ids(incremental_since('updated_at')) }}
+
+),
+{% endif %}
 
 orders as (
 
     select * from {{ ref('int_orders_unioned') }}
+    {% if is_incremental() %}
+    where order_id in (select order_id from changed)
+    {% endif %}
 
 ),
 
 order_lines as (
 
     select * from {{ ref('int_order_lines_unioned') }}
+    where order_id is not null {{ changed_only }}
 
 ),
 
 fx as (
 
     select * from {{ ref('int_order_fx_rates') }}
+    where order_id is not null {{ changed_only }}
 
 ),
 
@@ -26,7 +51,7 @@ payments as (
         sum(fee_amount) as payment_fee_amount,
         max(settlement_currency_code) as settlement_currency_code
     from {{ ref('int_payments_matched') }}
-    where is_captured and order_id is not null
+    where is_captured and order_id is not null {{ changed_only }}
     group by order_id
 
 ),
@@ -38,7 +63,7 @@ refunds as (
         sum(amount) as refunded_amount,
         min(refunded_at) as first_refunded_at
     from {{ ref('int_refunds_unioned') }}
-    where order_id is not null and refund_status in ('succeeded', 'success', 'pending')
+    where order_id is not null {{ changed_only }} and refund_status in ('succeeded', 'success', 'pending')
     group by order_id
 
 ),
@@ -52,7 +77,7 @@ shipments as (
         count(*) as parcel_count,
         sum(case when delivered_at is not null then 1 else 0 end) as delivered_parcel_count
     from {{ ref('int_shipments') }}
-    where order_id is not null
+    where order_id is not null {{ changed_only }}
     group by order_id
 
 ),

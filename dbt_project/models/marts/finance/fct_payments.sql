@@ -1,8 +1,26 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='payment_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail'
+    )
+}}
+-- Incremental by payment: payments made since the last build, and the payments of orders
+-- changed since then (a late order re-matches its payment and dates its FX), both minus the
+-- lookback (macro `incremental_since`), are deleted and inserted again.
 with
 
 payments as (
 
     select * from {{ ref('int_payments_matched') }}
+    {% if is_incremental() %}
+    where paid_at >= {{ incremental_since('paid_at') }}
+        or order_id in (
+            select order_id from {{ ref('int_orders_unioned') }}
+            where updated_at >= {{ incremental_since('paid_at') }}
+        )
+    {% endif %}
 
 ),
 

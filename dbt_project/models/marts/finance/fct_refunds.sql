@@ -1,8 +1,27 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='refund_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail'
+    )
+}}
+-- Incremental by refund: refunds made since the last build, and the refunds of orders
+-- changed since then (a refund matched to an order loaded later), both minus the lookback
+-- (macro `incremental_since`), are deleted and inserted again.
+-- depends_on: {{ ref('int_orders_unioned') }}
 with
 
 refunds as (
 
     select * from {{ ref('int_refunds_unioned') }}
+    {% if is_incremental() %}
+    where refunded_at >= {{ incremental_since('refunded_at') }}
+        or order_id in (
+            select order_id from {{ ref('int_orders_unioned') }}
+            where updated_at >= {{ incremental_since('refunded_at') }}
+        )
+    {% endif %}
 
 ),
 
