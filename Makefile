@@ -43,7 +43,7 @@ help:
 	@echo "make stop   stop what make demo started"
 	@echo "make test   run the test suite"
 	@echo "make lint   ruff check and format check"
-	@echo "make bench  sandbox generation and serving, ingestion throughput, dbt build at 1M orders -> benchmarks/results/"
+	@echo "make bench  sandbox generation and serving, ingestion throughput, GE boundary, dbt build at 1M orders -> benchmarks/results/"
 	@echo "make clean  remove var/ (warehouse, published copies, run history)"
 
 $(BIN)/python:
@@ -109,6 +109,7 @@ lint: setup
 bench: setup
 	$(BIN)/python -m benchmarks.sandbox
 	$(BIN)/python -m benchmarks.throughput
+	$(BIN)/python -m benchmarks.boundary
 	$(BIN)/python -m benchmarks.dbt_build
 
 clean: stop
