@@ -14,6 +14,10 @@ grants, which the bucket adopts; ``backoff_bare_429`` makes consecutive 429s tha
 ``Retry-After`` wait exponentially longer instead of one refill interval each. Both default off,
 so every other API keeps the behaviour above.
 
+One client may serve several threads (a source's per-order requests overlapped by
+``ingestion.common.concurrency.RequestPool``): httpx's client and the token bucket are
+thread-safe, and the request counters take a lock.
+
 Headers are never logged: they carry credentials.
 """
 
