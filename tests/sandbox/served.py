@@ -94,6 +94,13 @@ def _flat(pages: Iterable[list[Any] | None]) -> list[dict[str, Any]]:
     return [record for page in pages for record in (page or [])]
 
 
+FINANCE_ENDPOINTS: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("transactions", {}),
+    ("refunds", {"limit": shopify_settings.PAGE_SIZE}),
+    ("fulfillments", {"limit": shopify_settings.PAGE_SIZE}),
+)
+
+
 def _shopify(url: str, out: Records, parents: Records) -> None:
     prefix = f"/admin/api/{shopify_settings.API_VERSION}"
     with shopify.make_client(url, shopify_settings.SANDBOX_ACCESS_TOKEN, **FAST) as api:
@@ -101,9 +108,13 @@ def _shopify(url: str, out: Records, parents: Records) -> None:
         out[("shopify", "orders")] = orders
         served = parents[("shopify", "orders")]
         for order_id in sorted({o["id"] for o in served if isinstance(o.get("id"), int)}):
-            finance = shopify.fetch_order_finance(api, order_id) or {}
-            for entity in ("transactions", "refunds", "fulfillments"):
-                out[("shopify_finance", entity)] += finance.get(entity, [])
+            # Each finance endpoint of the order as served (the connector reads refunds and
+            # fulfillments from the order itself; the ledger lists what each endpoint serves).
+            for entity, params in FINANCE_ENDPOINTS:
+                url = f"{prefix}/orders/{order_id}/{entity}.json"
+                out[("shopify_finance", entity)] += _flat(
+                    shopify.iter_linked_pages(api, url, dict(params), entity)
+                )
         for order_id, fulfillment_id in sorted(
             {
                 (f["order_id"], f["id"])
