@@ -1,7 +1,7 @@
 """Benchmark ingestion throughput: the full load of a sandbox world into a fresh warehouse.
 
-``python -m benchmarks.throughput [--sizes 10000,100000] [--seed 42] [--no-live]``
-writes ``benchmarks/results/throughput-<date>.json`` with the machine and the command.
+``python -m benchmarks.throughput [--sizes 10000,100000] [--seed 42] [--workers N] [--label x]``
+writes ``benchmarks/results/throughput-<date>[-<label>].json`` with the machine and the command.
 
 For each world size a world is generated and served by ``uvicorn`` in its own process (rate
 limits lifted: this measures throughput, not politeness), and every source of the full load
@@ -14,8 +14,11 @@ twice, each time into a fresh warehouse:
   sandbox's rendering, which another process pays for in the live run and which a real API
   pays for on its own servers.
 
-Reported per source: seconds, rows per table, rows/s; overall: orders/s, where "orders" are the
-world's orders of every channel visible at the clock, and the time is the whole load.
+Reported per source: seconds, the loading process's CPU seconds and, in the live run, the
+server's (read from ``/proc``), so wall time splits into client work, server work and waiting;
+rows per table, rows/s. Overall: orders/s, where "orders" are the world's orders of every
+channel visible at the clock, and the time is the whole load. ``--workers`` sets how many
+per-order requests (Amazon items, Shopify transactions) are in flight at once.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -110,9 +114,11 @@ def _run_server(port: int, n_orders: int, seed: int, ready: Any) -> None:
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
-def sources(url: str, transport: httpx.BaseTransport) -> dict[str, Callable[[Any], Any]]:
+def sources(
+    url: str, transport: httpx.BaseTransport, workers: int | None = None
+) -> dict[str, Callable[[Any], Any]]:
     """Every source of the full load, unthrottled on the client side too, each reading through
-    ``transport``."""
+    ``transport``; ``workers`` per-order requests in flight (the connectors' default if None)."""
     from ingestion.amazon import amazon_source
     from ingestion.ecb import ecb_source
     from ingestion.paypal import paypal_source
@@ -124,9 +130,11 @@ def sources(url: str, transport: httpx.BaseTransport) -> dict[str, Callable[[Any
 
     opts = {"client_options": {"transport": transport}}
     fast = {"requests_per_second": UNLIMITED, "burst": UNLIMITED}
+    shopify_pool = {} if workers is None else {"transaction_request_workers": workers}
+    amazon_pool = {} if workers is None else {"item_request_workers": workers}
     return {
         "shopify": lambda stats: shopify_source(
-            shop_url=url, finance=True, **fast, stats=stats, **opts
+            shop_url=url, finance=True, **fast, stats=stats, **shopify_pool, **opts
         ),
         "amazon": lambda stats: amazon_source(
             endpoint=url,
@@ -135,6 +143,7 @@ def sources(url: str, transport: httpx.BaseTransport) -> dict[str, Callable[[Any
             items_rate_per_s=UNLIMITED,
             items_burst=UNLIMITED,
             stats=stats,
+            **amazon_pool,
             **opts,
         ),
         "stripe": lambda stats: stripe_source(base_url=url, **fast, stats=stats, **opts),
@@ -150,43 +159,128 @@ def sources(url: str, transport: httpx.BaseTransport) -> dict[str, Callable[[Any
     }
 
 
-def full_load(url: str, transport: httpx.BaseTransport, warehouse: Path) -> dict[str, Any]:
-    """Run every source into ``warehouse``; seconds and rows per source."""
+def full_load(
+    url: str,
+    transport: Callable[[], httpx.BaseTransport],
+    warehouse: Path,
+    workers: int | None = None,
+    server_pid: int | None = None,
+) -> dict[str, Any]:
+    """Run every source into ``warehouse``, reading through one transport from ``transport``;
+    seconds, CPU seconds (ours and, given its pid, the server's) and rows per source."""
     from ingestion.common.http import RequestStats
     from ingestion.common.pipeline import make_pipeline, run_source
 
     out: dict[str, Any] = {}
-    for name, make in sources(url, transport).items():
+    for name, make in sources(url, transport(), workers).items():
         stats = RequestStats()
         source = make(stats)
         started, cpu_started = time.perf_counter(), time.process_time()
+        server_started = process_cpu_seconds(server_pid)
         summary = run_source(make_pipeline(name, warehouse), source, name, stats)
         seconds = time.perf_counter() - started
         cpu = time.process_time() - cpu_started
+        server_cpu = _delta(server_started, process_cpu_seconds(server_pid))
         rows = sum(n for table, n in summary.rows_by_table.items() if table != "quarantine")
         out[name] = {
             "seconds": round(seconds, 2),
             "cpu_seconds": round(cpu, 2),
+            "server_cpu_seconds": server_cpu,
             "requests": stats.requests,
             "rows": summary.rows_by_table,
             "rows_per_second": round(rows / seconds) if seconds else None,
         }
+        server = "" if server_cpu is None else f", server {server_cpu:6.2f}s"
         print(
-            f"  {name:<9} {seconds:7.2f}s (cpu {cpu:6.2f}s) {stats.requests:>7,} requests "
-            f"{rows:>10,} rows"
+            f"  {name:<9} {seconds:7.2f}s (cpu {cpu:6.2f}s{server}) {stats.requests:>7,} "
+            f"requests {rows:>10,} rows"
         )
     return out
 
 
-def measure(n_orders: int, seed: int) -> dict[str, Any]:
-    """Serve one world, load it live (recording), then replay it; both figures."""
+def parallel_load(
+    url: str,
+    transport: Callable[[], httpx.BaseTransport],
+    warehouse: Path,
+    workers: int | None = None,
+    server_pid: int | None = None,
+    threads: int = 2,
+) -> dict[str, Any]:
+    """Every source's extract and normalize on ``threads`` threads, then each package loaded
+    by this thread, one after the other: DuckDB keeps one writer, and dlt runs pipelines in
+    separate threads (each thread has its own injection container). What overlaps is one
+    source's waiting for the server with another's parsing."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ingestion.common.http import RequestStats
+    from ingestion.common.pipeline import fewer_gc_pauses, make_pipeline
+
+    # A transport each: closing a source's client closes its transport's connections, which
+    # must not be the ones another source is still reading from.
+    names = list(sources(url, transport(), workers))
+    made = {name: (sources(url, transport(), workers)[name], RequestStats()) for name in names}
+
+    def extract(name: str) -> tuple[Any, float]:
+        make, stats = made[name]
+        started = time.perf_counter()
+        pipeline = make_pipeline(name, warehouse)
+        pipeline.extract(make(stats), loader_file_format="parquet")
+        pipeline.normalize()
+        return pipeline, time.perf_counter() - started
+
+    out: dict[str, Any] = {}
+    server_started = process_cpu_seconds(server_pid)
+    with fewer_gc_pauses(), ThreadPoolExecutor(threads, thread_name_prefix="source") as pool:
+        # Submitted in the order of ``sources``: the two longest (Shopify, Amazon) first, side
+        # by side, the short ones after them; loaded in that order as each finishes.
+        for name, future in [(n, pool.submit(extract, n)) for n in made]:
+            pipeline, seconds = future.result()
+            counts = pipeline.last_trace.last_normalize_info.row_counts
+            pipeline.load().raise_on_failed_jobs()
+            rows = {t: n for t, n in counts.items() if not t.startswith("_dlt")}
+            out[name] = {
+                "extract_normalize_seconds": round(seconds, 2),
+                "requests": made[name][1].requests,
+                "rows": rows,
+            }
+            print(f"  {name:<9} extract+normalize {seconds:7.2f}s on its thread, loaded")
+    out["server_cpu_seconds"] = _delta(server_started, process_cpu_seconds(server_pid))
+    return out
+
+
+def process_cpu_seconds(pid: int | None) -> float | None:
+    """User + system CPU seconds of process ``pid`` from ``/proc`` (Linux); None elsewhere."""
+    if pid is None:
+        return None
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    # After the command name: state is field 3, utime and stime fields 14 and 15 (proc(5)).
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _delta(before: float | None, after: float | None) -> float | None:
+    return None if before is None or after is None else round(after - before, 2)
+
+
+def measure(
+    n_orders: int, seed: int, workers: int | None = None, parallel: int = 0
+) -> dict[str, Any]:
+    """Serve one world, load it live (recording), then replay it; both figures. With
+    ``parallel`` > 0 the sources are extracted on that many threads (``parallel_load``)."""
     ctx = multiprocessing.get_context("spawn")
     ready = ctx.Queue()
     port = _free_port()
     server = ctx.Process(target=_run_server, args=(port, n_orders, seed, ready), daemon=True)
     server.start()
     url = f"http://127.0.0.1:{port}"
-    result: dict[str, Any] = {"world_orders": n_orders}
+    result: dict[str, Any] = {
+        "world_orders": n_orders,
+        "request_workers": workers,
+        "parallel_sources": parallel,
+    }
+    load = partial(parallel_load, threads=parallel) if parallel else full_load
     try:
         orders_by_channel = ready.get(timeout=1800)
         _wait_for(url, server)
@@ -196,13 +290,24 @@ def measure(n_orders: int, seed: int) -> dict[str, Any]:
         recording = Recording()
         with tempfile.TemporaryDirectory(prefix="throughput-") as tmp:
             print(f"{n_orders:,}-order world ({orders:,} orders visible): live load")
-            result["live"] = _timed(full_load, url, recording.recorder(), Path(tmp) / "live.duckdb")
+            result["live"] = _timed(
+                load, url, recording.recorder, Path(tmp) / "live.duckdb", workers, server.pid
+            )
+            live = result["live"]["sources"]
+            server_cpu = (
+                [live.pop("server_cpu_seconds")]
+                if parallel
+                else [s["server_cpu_seconds"] for s in live.values()]
+            )
+            if None not in server_cpu:
+                result["live"]["server_cpu_seconds"] = round(sum(server_cpu), 2)
             result["live"]["orders_per_second"] = round(orders / result["live"]["seconds"])
             print(f"  -> {result['live']['orders_per_second']:,} orders/s over HTTP")
             print("replay from memory")
             result["replay"] = _timed(
-                full_load, url, recording.replayer(), Path(tmp) / "replay.duckdb"
+                load, url, recording.replayer, Path(tmp) / "replay.duckdb", workers
             )
+            result["replay"]["sources"].pop("server_cpu_seconds", None)
             replay = result["replay"]
             replay["orders_per_second"] = round(orders / replay["seconds"])
             replay["orders_per_cpu_second"] = round(orders / replay["cpu_seconds"])
@@ -248,6 +353,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.throughput", description=__doc__)
     parser.add_argument("--sizes", default="10000,100000", help="orders per world")
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument(
+        "--workers", type=int, default=None, help="per-order requests in flight (default: 4)"
+    )
+    parser.add_argument(
+        "--parallel-sources",
+        type=int,
+        default=0,
+        help="extract the sources on this many threads, loading one at a time (default: 0, "
+        "one source after the other)",
+    )
+    parser.add_argument("--label", default="", help="suffix of the result file's name")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     # As the Makefile sets them (DESIGN.md): no telemetry, no completed jobs kept, dlt state in
@@ -263,9 +379,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "runs": [],
     }
     for size in (int(s) for s in args.sizes.split(",") if s):
-        report["runs"].append(measure(size, args.seed))
+        report["runs"].append(measure(size, args.seed, args.workers, args.parallel_sources))
     args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / f"throughput-{datetime.now(UTC):%Y-%m-%d}.json"
+    suffix = f"-{args.label}" if args.label else ""
+    path = args.out / f"throughput-{datetime.now(UTC):%Y-%m-%d}{suffix}.json"
     path.write_text(json.dumps(report, indent=2) + "\n")
     print(f"wrote {path}")
     return report

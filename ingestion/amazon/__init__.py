@@ -24,11 +24,13 @@ import orjson
 from ingestion.amazon import settings
 from ingestion.amazon.client import iter_order_items, iter_order_pages, make_client
 from ingestion.amazon.parsers import (
+    OrderRef,
     ParsedPage,
     parse_order_items,
     parse_orders,
     to_page,
 )
+from ingestion.common.concurrency import RequestPool
 from ingestion.common.http import ApiClient, ApiError, RequestStats
 from ingestion.common.parsing import utc_timestamp
 from ingestion.common.source_parts import MERGE, quarantine_transformer
@@ -53,10 +55,14 @@ def amazon_source(
     orders_burst: float = settings.GET_ORDERS_BURST,
     items_rate_per_s: float = settings.GET_ORDER_ITEMS_RATE,
     items_burst: float = settings.GET_ORDER_ITEMS_BURST,
+    item_request_workers: int = settings.ITEM_REQUEST_WORKERS,
     stats: RequestStats | None = None,
     client_options: dict[str, Any] | None = None,
 ) -> Any:
-    """Orders and order items of one seller's marketplaces (the sandbox unless configured)."""
+    """Orders and order items of one seller's marketplaces (the sandbox unless configured).
+
+    A page's getOrderItems calls overlap on ``item_request_workers`` threads, all paced by the
+    one getOrderItems token bucket; the items come back in the page's order."""
     endpoint = endpoint or tradelane_settings.sandbox_url()
     access_token = access_token or settings.SANDBOX_ACCESS_TOKEN
     marketplaces = marketplace_list(marketplace_ids)
@@ -86,28 +92,33 @@ def amazon_source(
         cursor = utc_timestamp(state.get(CURSOR_STATE_KEY, start_date), "cursor")
         since = cursor - timedelta(seconds=lookback_seconds)
         loaded = LoadedVersions(state, ITEMS_STATE_KEY, lookback_seconds)
-        with orders_client() as orders_api, items_client() as items_api:
+        with (
+            orders_client() as orders_api,
+            items_client() as items_api,
+            RequestPool(item_request_workers) as pool,
+        ):
             for page in iter_order_pages(orders_api, marketplaces, amazon_time(since), page_size):
                 parsed = parse_orders(page, sellers)
+                # Unchanged since its items were loaded (a lookback re-read), or served twice in
+                # this walk (a page boundary repeated): its items are already here.
+                wanted = [
+                    order
+                    for order in unique_versions(parsed.refs)
+                    if not loaded.is_loaded(order.amazon_order_id, order.last_update_date)
+                ]
+                fetched = pool.map(lambda order: fetch_order_items(items_api, order), wanted)
                 item_rows: list[dict[str, Any]] = []
-                for order in parsed.refs:
-                    # Unchanged since its items were loaded (a lookback re-read), or served twice
-                    # in this walk (a page boundary repeated): its items are already here.
-                    if loaded.is_loaded(order.amazon_order_id, order.last_update_date):
-                        continue
-                    try:
-                        for items in iter_order_items(items_api, order.amazon_order_id):
-                            item_rows += parse_order_items(items, order, parsed.quarantine)
-                    except ApiError as exc:
-                        if exc.status != 404:
-                            raise
+                for order, pages in zip(wanted, fetched, strict=True):
+                    if isinstance(pages, ApiError):
                         # Listed by getOrders, unknown to getOrderItems: one order's problem,
                         # not the run's. Recorded, and asked again while in the window.
                         payload = {"AmazonOrderId": order.amazon_order_id}
                         parsed.quarantine.add(
-                            "order_items", payload, str(exc), payload["AmazonOrderId"]
+                            "order_items", payload, str(pages), payload["AmazonOrderId"]
                         )
                         continue
+                    for items in pages:
+                        item_rows += parse_order_items(items, order, parsed.quarantine)
                     loaded.mark(order.amazon_order_id, order.last_update_date)
                 if parsed.max_last_update_date is not None and parsed.max_last_update_date > cursor:
                     cursor = parsed.max_last_update_date
@@ -145,6 +156,31 @@ def amazon_source(
     quarantine = quarantine_transformer(order_pages)
 
     return order_pages, orders, order_items, quarantine
+
+
+def unique_versions(refs: Sequence[OrderRef]) -> list[OrderRef]:
+    """The page's orders, each version once: a page can list an order twice (a repeated page
+    boundary), and its items are fetched once."""
+    seen: set[tuple[str, datetime]] = set()
+    out = []
+    for ref in refs:
+        key = (ref.amazon_order_id, ref.last_update_date)
+        if key not in seen:
+            seen.add(key)
+            out.append(ref)
+    return out
+
+
+def fetch_order_items(client: ApiClient, order: OrderRef) -> list[Any] | ApiError:
+    """Every ``OrderItems`` page of one order, or the 404 that says getOrderItems does not know
+    it (returned, not raised, so the caller records it and goes on); any other error is raised
+    and fails the run."""
+    try:
+        return list(iter_order_items(client, order.amazon_order_id))
+    except ApiError as exc:
+        if exc.status != 404:
+            raise
+        return exc
 
 
 def marketplace_list(value: Any) -> list[str]:

@@ -14,6 +14,10 @@ grants, which the bucket adopts; ``backoff_bare_429`` makes consecutive 429s tha
 ``Retry-After`` wait exponentially longer instead of one refill interval each. Both default off,
 so every other API keeps the behaviour above.
 
+One client may serve several threads (a source's per-order requests overlapped by
+``ingestion.common.concurrency.RequestPool``): httpx's client and the token bucket are
+thread-safe, and the request counters take a lock.
+
 Headers are never logged: they carry credentials.
 """
 
@@ -22,6 +26,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -55,12 +60,26 @@ class _Retryable(Exception):
 
 @dataclass
 class RequestStats:
-    """Counters a run reports in its metadata, so rate limiting and retries are visible."""
+    """Counters a run reports in its metadata, so rate limiting and retries are visible.
+
+    A source's clients share one, and requests overlapped on threads
+    (``ingestion.common.concurrency``) count into it at once: ``add`` takes a lock, because
+    ``+=`` on an attribute is a read and a write that two threads can interleave."""
 
     requests: int = 0
     rate_limited: int = 0
     retried: int = 0
     waited_s: float = 0.0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def add(
+        self, requests: int = 0, rate_limited: int = 0, retried: int = 0, waited_s: float = 0.0
+    ) -> None:
+        with self._lock:
+            self.requests += requests
+            self.rate_limited += rate_limited
+            self.retried += retried
+            self.waited_s += waited_s
 
     def as_dict(self) -> dict[str, float]:
         return {
@@ -147,7 +166,7 @@ class ApiClient:
             raise ApiError(self.api, method, url, None, f"gave up after retries: {exc}") from exc
 
     def _count_retry(self, method: str, retry_state: Any) -> None:
-        self.stats.retried += 1
+        self.stats.add(retried=1)
         log.warning("%s: retrying %s after %s", self.api, method, retry_state.outcome.exception())
 
     def _send_respecting_rate_limits(
@@ -155,15 +174,14 @@ class ApiClient:
     ) -> httpx.Response:
         bare_429s = 0
         for _ in range(self.max_rate_limit_waits):
-            self.stats.waited_s += self.bucket.acquire()
-            self.stats.requests += 1
+            self.stats.add(requests=1, waited_s=self.bucket.acquire())
             try:
                 response = self._client.request(method, url, **options)
             except (httpx.TimeoutException, httpx.TransportError) as exc:
                 raise _Retryable(f"{type(exc).__name__}: {exc}") from exc
             self._adopt_announced_rate(response)
             if response.status_code == 429:
-                self.stats.rate_limited += 1
+                self.stats.add(rate_limited=1)
                 refill = 1.0 / self.bucket.rate_per_s
                 if self.backoff_bare_429 and "Retry-After" not in response.headers:
                     # One refill interval, doubling per consecutive bare 429, capped at
@@ -175,7 +193,7 @@ class ApiClient:
                     wait = _retry_after_seconds(response, default=refill)
                 self.bucket.drain()
                 self.sleep(wait)
-                self.stats.waited_s += wait
+                self.stats.add(waited_s=wait)
                 continue
             if response.status_code == 408 or response.status_code >= 500:
                 raise _Retryable(f"HTTP {response.status_code}")

@@ -25,6 +25,7 @@ from urllib.parse import urlparse
 
 import dlt
 
+from ingestion.common.concurrency import RequestPool
 from ingestion.common.http import ApiClient, ApiError, RequestStats
 from ingestion.common.parsing import utc_timestamp
 from ingestion.common.source_parts import MERGE, counted, quarantine_transformer
@@ -64,11 +65,13 @@ def shopify_source(
     finance: bool = settings.FINANCE,
     payouts_start_date: str = settings.PAYOUTS_DEFAULT_START,
     payouts_lookback_days: int = settings.PAYOUTS_LOOKBACK_DAYS,
+    transaction_request_workers: int = settings.TRANSACTION_REQUEST_WORKERS,
     stats: RequestStats | None = None,
     client_options: dict[str, Any] | None = None,
 ) -> Any:
     """Orders and line items of one Shopify store (the sandbox unless configured), and its
-    finance records when ``finance`` is on."""
+    finance records when ``finance`` is on. A page's transactions calls overlap on
+    ``transaction_request_workers`` threads, all paced by the store's one token bucket."""
     shop_url = shop_url or tradelane_settings.sandbox_url()
     access_token = access_token or settings.SANDBOX_ACCESS_TOKEN
     store_id = store_id_from_url(shop_url)
@@ -93,7 +96,7 @@ def shopify_source(
         cursor = utc_timestamp(state.get(CURSOR_STATE_KEY, start_date), "cursor")
         since = cursor - timedelta(seconds=lookback_seconds)
         loaded = LoadedVersions(state, TRANSACTIONS_STATE_KEY, lookback_seconds)
-        with client() as api:
+        with client() as api, RequestPool(transaction_request_workers) as pool:
             for page in iter_order_pages(api, since.isoformat(), page_size):
                 parsed = parse_orders(page, store_id)
                 if parsed.max_updated_at is not None and parsed.max_updated_at > cursor:
@@ -101,7 +104,7 @@ def shopify_source(
                     state[CURSOR_STATE_KEY] = cursor.isoformat()
                 yield parsed
                 if finance:
-                    yield _order_finance(api, page, parsed, store_id, loaded)
+                    yield _order_finance(api, pool, page, parsed, store_id, loaded)
                     loaded.prune(cursor)
             if finance:
                 loaded.save(cursor)
@@ -217,15 +220,16 @@ def shopify_source(
 
 def _order_finance(
     api: ApiClient,
+    pool: RequestPool,
     page: list[Any],
     parsed: ParsedOrders,
     store_id: str,
     loaded: LoadedVersions,
 ) -> ParsedFinance:
     """Refunds and fulfillments of the page's orders, from the orders themselves, and the
-    transactions of those that are new or changed. Orders the parser refused are in the
-    quarantine whole, so their finance records are not read."""
-    finance = ParsedFinance()
+    transactions of those that are new or changed, fetched on ``pool``. Orders the parser
+    refused are in the quarantine whole, so their finance records are not read; an order
+    listed twice on the page has its transactions read once."""
     versions = dict(
         zip(
             parsed.orders.column("id").to_pylist(),
@@ -233,21 +237,30 @@ def _order_finance(
             strict=True,
         )
     )
-    for order in page:
-        order_id = order.get("id") if isinstance(order, dict) else None
-        if order_id not in versions:
-            continue
+    orders = [order for order in page if isinstance(order, dict) and order.get("id") in versions]
+    wanted = list(
+        dict.fromkeys(
+            order["id"]
+            for order in orders
+            if not loaded.is_loaded(order["id"], versions[order["id"]])
+        )
+    )
+    fetched = dict(
+        zip(wanted, pool.map(lambda oid: fetch_order_transactions(api, oid), wanted), strict=True)
+    )
+    finance = ParsedFinance()
+    for order in orders:
+        order_id = order["id"]
         transactions: list[Any] = []
-        version = versions[order_id]
-        if not loaded.is_loaded(order_id, version):
-            fetched = fetch_order_transactions(api, order_id)
-            if fetched is None:
+        if order_id in fetched:  # its first listing on the page
+            result = fetched.pop(order_id)
+            if result is None:
                 log.warning(
                     "shopify: order %s vanished before its transactions were read", order_id
                 )
             else:
-                transactions = fetched
-                loaded.mark(order_id, version)
+                transactions = result
+                loaded.mark(order_id, versions[order_id])
         parse_order_finance(
             transactions,
             order.get("refunds") or [],

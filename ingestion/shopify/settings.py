@@ -25,3 +25,7 @@ PAYOUTS_DEFAULT_START = "2000-01-01"
 # A payout moves scheduled -> in_transit -> paid (or failed) within days of its date: re-read
 # two weeks of payouts on every run.
 PAYOUTS_LOOKBACK_DAYS = 14
+# Order-transactions calls of one page in flight at once. They share the store's one token
+# bucket, so the plan's rate holds whatever the pool; under it, one response is decoded while
+# the next requests travel (benchmarks/README.md, "Ingestion throughput").
+TRANSACTION_REQUEST_WORKERS = 4

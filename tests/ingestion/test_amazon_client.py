@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -364,3 +366,49 @@ def test_an_order_whose_items_are_not_found_is_recorded_and_the_run_goes_on(tmp_
     assert (orders, items) == (6, 5)
     [(entity, record_id, reason)] = refused
     assert (entity, record_id) == ("order_items", missing) and "404" in reason
+
+
+class SlowItemsSellingPartner(FakeSellingPartner):
+    """getOrderItems answers take a moment, as over a network, and the most calls in flight at
+    once is recorded."""
+
+    def __init__(self, n_orders: int) -> None:
+        super().__init__(n_orders)
+        self._lock = threading.Lock()
+        self.in_flight = 0
+        self.peak_in_flight = 0
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        if "/orderItems" not in request.url.path:
+            return super().__call__(request)
+        with self._lock:
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+        try:
+            time.sleep(0.005)
+            with self._lock:
+                return super().__call__(request)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+
+
+def test_overlapped_item_requests_load_what_one_at_a_time_loads(tmp_path):
+    def loaded(workers: int) -> tuple[Any, ...]:
+        api = SlowItemsSellingPartner(n_orders=12)
+        api.unknown_items.add("113-0000005-7654316")
+        warehouse = tmp_path / f"w{workers}.duckdb"
+        stats = load(api, warehouse, item_request_workers=workers)
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            # Row order as loaded, not sorted: the pages must come out the same either way.
+            items = con.execute(
+                "select amazon_order_id, order_item_id, item_price from raw_amazon.order_items"
+            ).fetchall()
+            refused = con.execute("select record_id from raw_amazon.quarantine").fetchall()
+        return items, refused, stats.requests, api.calls["getOrderItems"], api.peak_in_flight
+
+    one_items, one_refused, one_requests, one_calls, one_peak = loaded(1)
+    items, refused, requests, calls, peak = loaded(4)
+    assert one_peak == 1 and peak > 1
+    assert (items, refused, requests, calls) == (one_items, one_refused, one_requests, one_calls)
+    assert len(items) == 22 and refused == [("113-0000005-7654316",)]

@@ -183,3 +183,23 @@ def test_without_finance_the_source_reads_only_orders(tmp_path):
         )
     }
     assert tables == {"orders", "order_line_items"}
+
+
+def test_an_order_listed_twice_on_a_page_has_its_transactions_read_once(tmp_path):
+    def loaded(workers: int) -> tuple[list[str], list[tuple], list[tuple]]:
+        fake = FakeShop()
+        fake.orders = [fake.orders[0], fake.orders[1], fake.orders[0]]  # a repeated listing
+        warehouse = tmp_path / f"w{workers}.duckdb"
+        load(fake, warehouse, finance=True, transaction_request_workers=workers)
+        transactions = query(warehouse, "select id, amount from raw_shopify.transactions")
+        refunds = query(warehouse, "select id from raw_shopify.refund_line_items")
+        return [r.url.path for r in fake.requests], transactions, refunds
+
+    one_paths, one_transactions, one_refunds = loaded(1)
+    paths, transactions, refunds = loaded(4)
+    assert paths.count(f"/admin/api/2026-07/orders/{ORDER_ID}/transactions.json") == 1
+    # The order deleted before its transactions were read is asked once and loads no rows.
+    assert paths.count(f"/admin/api/2026-07/orders/{ORDER_ID + 1}/transactions.json") == 1
+    assert sorted(paths) == sorted(one_paths)
+    assert (transactions, refunds) == (one_transactions, one_refunds)
+    assert len(transactions) == FINANCE_TABLES["transactions"]
