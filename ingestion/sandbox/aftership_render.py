@@ -181,19 +181,15 @@ class Trackings:
     events: pl.DataFrame
 
 
-def build_trackings(
-    shipments: pl.DataFrame,
-    events: pl.DataFrame,
-    orders: pl.DataFrame,
-    customers: pl.DataFrame,
-    warehouses: pl.DataFrame,
-    channels: pl.DataFrame,
-    weights: pl.DataFrame | None,
-    now: datetime,
-) -> Trackings:
-    """Derive ``Trackings`` from ledger tables (masked as of ``now`` or not: every event time
-    is compared with ``now`` here). ``weights`` maps ``shipment_id`` to ``weight_g`` when the
-    ledger can tell (else None)."""
+def reported_by(
+    shipments: pl.DataFrame, events: pl.DataFrame, now: datetime
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The trackings the aggregator has created and the checkpoints it has reported by ``now``.
+
+    Why: a carrier scan reaches AfterShip 5 to 90 minutes after it happened, and a tracking a few
+    minutes after the parcel shipped, so near the clock the world holds scans nobody could have
+    loaded yet. The endpoints and reconcile both use this one rule. Returns the shipments with
+    ``created_at`` and the events (sorted by tracking number and seq) with ``cp_created``."""
     t = pl.lit(now).cast(_UTC)
     shipped_us = pl.col("shipped_at").dt.epoch("us")
     tr = (
@@ -227,6 +223,23 @@ def build_trackings(
         .sort("tracking_number", "seq")
         .drop("tr_created")
     )
+    return tr, ev
+
+
+def build_trackings(
+    shipments: pl.DataFrame,
+    events: pl.DataFrame,
+    orders: pl.DataFrame,
+    customers: pl.DataFrame,
+    warehouses: pl.DataFrame,
+    channels: pl.DataFrame,
+    weights: pl.DataFrame | None,
+    now: datetime,
+) -> Trackings:
+    """Derive ``Trackings`` from ledger tables (masked as of ``now`` or not: every event time
+    is compared with ``now`` here). ``weights`` maps ``shipment_id`` to ``weight_g`` when the
+    ledger can tell (else None)."""
+    tr, ev = reported_by(shipments, events, now)
     local = (
         pl.col("event_at") + pl.duration(minutes=pl.col("local_utc_offset_minutes"))
     ).dt.strftime(_LOCAL_FMT)

@@ -74,6 +74,23 @@ def test_no_shipment_before_payment_and_never_more_than_ordered(world: World) ->
     assert world.shipments["is_split"].any()
 
 
+def test_a_delivered_parcel_is_scanned_delivered_exactly_when_the_ledger_says(
+    world: World,
+) -> None:
+    """A carrier's Delivered scan is the delivery: a tracking page showing "in transit" after the
+    ledger's delivery time would make every on-time-delivery figure disagree with the carrier."""
+    scans = world.tracking_events.sort("tracking_number", "seq")
+    last = scans.group_by("tracking_number").agg(
+        last_tag=pl.col("tag").last(), last_at=pl.col("event_at").last()
+    )
+    delivered = world.shipments.filter(pl.col("delivered_at").is_not_null()).join(
+        last, on="tracking_number", how="left"
+    )
+    assert delivered.height > 0
+    assert (delivered["last_tag"] == "Delivered").all()
+    assert (delivered["last_at"] == delivered["delivered_at"]).all()
+
+
 def _settle(amount: int, currency: str, rate: float, settlement: str) -> int:
     value = Decimal(amount) / 10 ** minor_units(currency) * Decimal(repr(rate))
     unit = Decimal(1).scaleb(-minor_units(settlement))

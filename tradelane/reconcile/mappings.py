@@ -314,18 +314,26 @@ def _paypal_rows(ledger: Ledger) -> pl.DataFrame:
 
 
 def _tracking_rows(ledger: Ledger) -> pl.DataFrame:
-    shipped = ledger("shipments").filter(pl.col("shipped_at").is_not_null())
-    return shipped.select(_key("tracking_number"))
+    trackings, _ = reported_trackings(ledger)
+    return trackings.select(_key("tracking_number"))
 
 
 def _checkpoint_rows(ledger: Ledger) -> pl.DataFrame:
-    events = ledger("tracking_events").filter(pl.col("event_at").is_not_null())
+    _, events = reported_trackings(ledger)
     return events.select(
         pl.concat_str("tracking_number", pl.lit(":"), pl.col("seq").cast(pl.String)).alias("key"),
         seconds("event_at").alias("checkpoint_time"),
         "tag",
         pl.col("tracking_number").alias("parent"),
     )
+
+
+def reported_trackings(ledger: Ledger) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Trackings and checkpoints AfterShip has by the ledger's clock: a scan reaches it minutes
+    after it happens, so one made just before the clock cannot have been loaded yet."""
+    from ingestion.sandbox.aftership_render import reported_by
+
+    return reported_by(ledger("shipments"), ledger("tracking_events"), ledger.now)
 
 
 def _ecb_rows(ledger: Ledger) -> pl.DataFrame:

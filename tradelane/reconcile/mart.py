@@ -25,7 +25,7 @@ import duckdb
 import polars as pl
 
 from tradelane.reconcile.ledger import Ledger
-from tradelane.reconcile.mappings import e4, shopify_transaction_rows
+from tradelane.reconcile.mappings import e4, reported_trackings, shopify_transaction_rows
 
 NO_ORDER = "(no order)"
 GROUP = ("channel", "store_id", "currency")
@@ -431,8 +431,8 @@ def _expected_tracking_events(side: LedgerSide) -> pl.DataFrame:
         ~pl.col("tracking_number").is_in(side.listed("aftership", "trackings"))
     )
     events = (
-        side.ledger("tracking_events")
-        .filter(pl.col("event_at").is_not_null())
+        reported_trackings(side.ledger)[1]
+        .select("tracking_number")
         .join(shipped.select("tracking_number", "order_id"), on="tracking_number", how="inner")
     )
     rows = side.by_order(events).with_columns(currency=pl.lit(None, pl.String))

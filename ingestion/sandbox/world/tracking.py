@@ -281,6 +281,12 @@ def events(
     )
     at = np.where(failed & (seq == k[rep] - 2), np.minimum(at, outcome_at[rep] - HOUR), at)
     at = np.where(failed & last, outcome_at[rep], at)
+    # A delivered parcel's last scan (Delivered, or picked up) is its ledger delivery time, and
+    # every earlier scan comes at least a minute per step before it.
+    delivered = shipments["delivered"].to_numpy()
+    arrived = outcome[rep] == 0
+    at = np.where(arrived, np.minimum(at, delivered[rep] - (k[rep] - 1 - seq) * 60), at)
+    at = np.where(arrived & last, delivered[rep], at)
     # Keep each parcel's scans in time order after the jitter: a running maximum per group.
     group = np.repeat(np.arange(len(order), dtype=np.int64), k[order]) << 32
     at = np.maximum.accumulate(group + at) - group
