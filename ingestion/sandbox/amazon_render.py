@@ -91,6 +91,14 @@ def _at_or_before(column: str, now: pl.Expr) -> pl.Expr:
     return pl.col(column).is_not_null() & (pl.col(column) <= now)
 
 
+def is_pending(t: pl.Expr) -> pl.Expr:
+    """Whether an order (ledger columns) is ``Pending`` at ``t`` unless it is cancelled by then:
+    payment not yet authorised, or held for a fraud review and not released. Its items then
+    carry no prices; reconcile expects exactly what this rule serves."""
+    held = _at_or_before("held_at", t) & ~_at_or_before("released_at", t)
+    return ~_at_or_before("paid_at", t) | held
+
+
 def amazon_orders(
     orders: pl.DataFrame,
     channels: pl.DataFrame,
@@ -164,7 +172,6 @@ def amazon_orders(
         .group_by("order_id")
         .agg(qty_shipped=pl.col("quantity").sum())
     )
-    held = _at_or_before("held_at", t) & ~_at_or_before("released_at", t)
     frame = (
         base.join(ordered, on="order_id", how="left")
         .join(per_order, on="order_id", how="left")
@@ -179,7 +186,7 @@ def amazon_orders(
         .with_columns(
             order_status=pl.when(_at_or_before("cancelled_at", t))
             .then(pl.lit("Canceled"))
-            .when(~_at_or_before("paid_at", t) | held)
+            .when(is_pending(t))
             .then(pl.lit("Pending"))
             .when(pl.col("qty_shipped") >= pl.col("qty_ordered"))
             .then(pl.lit("Shipped"))

@@ -260,10 +260,19 @@ def _amazon_order_rows(ledger: Ledger) -> pl.DataFrame:
 
 
 def _amazon_item_rows(ledger: Ledger) -> pl.DataFrame:
-    orders = _amazon_orders(ledger).select("order_id", "external_order_id", "paid_at")
+    from ingestion.sandbox.amazon_render import is_pending
+
+    now = pl.lit(ledger.now).cast(pl.Datetime("us", "UTC"))
+    cancelled = pl.col("cancelled_at").is_not_null() & (pl.col("cancelled_at") <= now)
+    orders = _amazon_orders(ledger).select(
+        "order_id",
+        "external_order_id",
+        # ItemPrice is the whole line's price; a Pending order's items carry no prices (a
+        # cancelled order is Canceled, not Pending, and its items keep theirs).
+        priced=cancelled | ~is_pending(now),
+    )
     lines = ledger("order_lines").join(orders, on="order_id", how="inner")
-    # ItemPrice is the whole line's price; a Pending (unpaid) order's items carry no prices.
-    priced = pl.col("paid_at").is_not_null()
+    priced = pl.col("priced")
     line_price = pl.col("unit_price_minor") * pl.col("quantity")
     return lines.select(
         (pl.col("line_id") % 10**14).cast(pl.String).str.zfill(14).alias("key"),
