@@ -25,7 +25,6 @@ import argparse
 import json
 import math
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -205,29 +204,10 @@ def dbt_build(warehouse: Path, work_dir: Path, *extra: str) -> tuple[float, dict
 
     Both builds share ``work_dir``'s target folder, as the hourly run does: the second one
     reuses dbt's partial parse instead of parsing the project again."""
-    from pipelines.defs.dbt.project import DBT_EXECUTABLE, DBT_PROJECT_DIR
+    from pipelines.defs.dbt.project import run_dbt_on
 
     started = time.perf_counter()
-    result = subprocess.run(
-        [
-            DBT_EXECUTABLE,
-            "build",
-            *extra,
-            "--project-dir",
-            str(DBT_PROJECT_DIR),
-            "--profiles-dir",
-            str(DBT_PROJECT_DIR),
-            "--target-path",
-            str(work_dir / "target"),
-            "--log-path",
-            str(work_dir / "logs"),
-        ],
-        cwd=DBT_PROJECT_DIR,
-        env={**os.environ, "TRADELANE_WAREHOUSE": str(warehouse)},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = run_dbt_on(warehouse, "build", *extra, work_dir=work_dir)
     seconds = time.perf_counter() - started
     if result.returncode != 0:
         raise RuntimeError(result.stdout[-4000:])

@@ -7,7 +7,6 @@ manifest the Dagster definitions load from ``dbt_project/target``.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -20,7 +19,7 @@ from ingestion.common.http import RequestStats
 from ingestion.common.pipeline import make_pipeline, run_source
 from ingestion.sandbox.server import SandboxConfig, running_sandbox
 from ingestion.sandbox.state import SandboxState
-from pipelines.defs.dbt.project import DBT_EXECUTABLE, DBT_PROJECT_DIR
+from pipelines.defs.dbt.project import run_dbt_on
 from pipelines.defs.ingestion.assets import SOURCE_FACTORIES
 from tests.ingestion import export_samples
 
@@ -84,26 +83,7 @@ def run_dbt(
     warehouse: Path, *args: str, work_dir: Path, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run dbt in the project on ``warehouse``; target and logs go to ``work_dir``."""
-    work_dir.mkdir(parents=True, exist_ok=True)
-    result = subprocess.run(
-        [
-            DBT_EXECUTABLE,
-            *args,
-            "--project-dir",
-            str(DBT_PROJECT_DIR),
-            "--profiles-dir",
-            str(DBT_PROJECT_DIR),
-            "--target-path",
-            str(work_dir / "target"),
-            "--log-path",
-            str(work_dir / "logs"),
-        ],
-        cwd=DBT_PROJECT_DIR,
-        env={**os.environ, "TRADELANE_WAREHOUSE": str(warehouse), **(env or {})},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = run_dbt_on(warehouse, *args, work_dir=work_dir, env=env)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     return result
 

@@ -7,6 +7,7 @@ process and turned a 15 s run into 106 s here.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -60,3 +61,33 @@ def prepare_manifest(force: bool = False) -> Path:
 
 if __name__ == "__main__":
     print(prepare_manifest(force="--force" in sys.argv))
+
+
+def run_dbt_on(
+    warehouse: Path, *args: str, work_dir: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``dbt <args>`` in the project on ``warehouse``, with target and logs in ``work_dir``.
+
+    Why its own folders: tests and benchmarks build scratch warehouses while a Dagster run may be
+    using the project's ``target/``; sharing it made the other run fail. The caller
+    decides what a non-zero exit means (the result is returned, output captured)."""
+    work_dir.mkdir(parents=True, exist_ok=True)
+    return subprocess.run(
+        [
+            DBT_EXECUTABLE,
+            *args,
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--target-path",
+            str(work_dir / "target"),
+            "--log-path",
+            str(work_dir / "logs"),
+        ],
+        cwd=DBT_PROJECT_DIR,
+        env={**os.environ, "TRADELANE_WAREHOUSE": str(warehouse), **(env or {})},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
