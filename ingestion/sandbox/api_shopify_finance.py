@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode
 
 import orjson
 import polars as pl
@@ -29,12 +28,18 @@ from ingestion.sandbox.context import SandboxContext
 from ingestion.sandbox.fault_data import RecordShape, page_faults, register_shape, row_at
 from ingestion.sandbox.http_common import (
     BadRequest,
+    base_url,
     json_response,
     parse_instant,
     parse_limit,
     select_fields,
 )
-from ingestion.sandbox.pagination import CursorError, SortedFrame, decode_cursor, encode_cursor
+from ingestion.sandbox.pagination import (
+    CursorError,
+    SortedFrame,
+    decode_cursor,
+    page_info_link_header,
+)
 from ingestion.sandbox.shopify import API_VERSION
 from ingestion.sandbox.stripe_ledger import LedgerView
 
@@ -372,19 +377,11 @@ class ShopifyFinanceApi:
             None if after is None else lambda: render(row_at(rows_frame, keys, after).to_dicts()),
         )
         fields = _fields(params)
-        links = []
-        base = f"{request.url.scheme}://{request.url.netloc}{request.url.path}"
-        extra_params = {"fields": params["fields"]} if "fields" in params else {}
-        if page.rows.height and page.has_previous:
-            token = encode_cursor({"f": chosen, "d": "p", "k": page.first_key(keys)})
-            query = urlencode({"limit": limit, **extra_params, "page_info": token})
-            links.append(f'<{base}?{query}>; rel="previous"')
-        if page.rows.height and page.has_next:
-            token = encode_cursor({"f": chosen, "d": "n", "k": page.last_key(keys)})
-            query = urlencode({"limit": limit, **extra_params, "page_info": token})
-            links.append(f'<{base}?{query}>; rel="next"')
-        if links:
-            headers["Link"] = ", ".join(links)
+        headers.update(
+            page_info_link_header(
+                base_url(request), page, keys, chosen, limit, params.get("fields")
+            )
+        )
         return json_response({key: _project(records, fields)}, 200, headers)
 
     def payout(self, request: Request) -> Response:

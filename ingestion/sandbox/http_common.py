@@ -20,6 +20,11 @@ class BadRequest(Exception):
         self.param, self.message = param, message
 
 
+def base_url(request: Request) -> str:
+    """The request's URL without its query: where pagination links point back to."""
+    return f"{request.url.scheme}://{request.url.netloc}{request.url.path}"
+
+
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(
         orjson.dumps(body), status_code=status, headers=headers, media_type="application/json"

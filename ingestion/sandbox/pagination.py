@@ -13,6 +13,7 @@ import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import numpy as np
 import orjson
@@ -64,6 +65,30 @@ class Page:
 
     def last_key(self, keys: Sequence[str]) -> list[Any]:
         return [self.rows[k][-1] for k in keys]
+
+
+def page_info_link_header(
+    base_url: str,
+    page: Page,
+    keys: Sequence[str],
+    filters: Any,
+    limit: int,
+    fields: str | None,
+) -> dict[str, str]:
+    """Shopify's ``Link`` header for a keyset page: ``rel="previous"`` and ``rel="next"`` URLs
+    whose ``page_info`` carries the filters and the edge key, as Shopify's cursors do (a
+    ``page_info`` URL takes only ``limit`` and ``fields`` beside it). Empty when neither exists."""
+    extra = {"fields": fields} if fields is not None else {}
+    links = []
+    for exists, direction, edge, rel in (
+        (page.has_previous, "p", page.first_key, "previous"),
+        (page.has_next, "n", page.last_key, "next"),
+    ):
+        if page.rows.height and exists:
+            token = encode_cursor({"f": filters, "d": direction, "k": edge(keys)})
+            query = urlencode({"limit": limit, **extra, "page_info": token})
+            links.append(f'<{base_url}?{query}>; rel="{rel}"')
+    return {"Link": ", ".join(links)} if links else {}
 
 
 def keyset_page(

@@ -22,7 +22,6 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 import orjson
 import polars as pl
@@ -49,6 +48,7 @@ from ingestion.sandbox.fault_http import FaultMiddleware, faults_endpoint
 from ingestion.sandbox.faults import FaultRun, get_profile
 from ingestion.sandbox.http_common import (
     BadRequest,
+    base_url,
     epoch_us,
     iso_z,
     json_response,
@@ -63,6 +63,7 @@ from ingestion.sandbox.pagination import (
     decode_cursor,
     encode_cursor,
     keyset_page,
+    page_info_link_header,
 )
 from ingestion.sandbox.shopify import API_VERSION, OrderRenderer, ShopContext
 from ingestion.sandbox.state import SandboxState
@@ -250,19 +251,11 @@ class _Api:
         sorted_orders = self._sorted_orders(filters, keys)
         frame = sorted_orders.frame
         page = sorted_orders.page(limit, after=after, before=before)
-        links = []
-        base = f"{request.url.scheme}://{request.url.netloc}{request.url.path}"
-        extra_params = {"fields": params["fields"]} if "fields" in params else {}
-        if page.rows.height and page.has_previous:
-            token = encode_cursor({"f": filters, "d": "p", "k": page.first_key(keys)})
-            query = urlencode({"limit": limit, **extra_params, "page_info": token})
-            links.append(f'<{base}?{query}>; rel="previous"')
-        if page.rows.height and page.has_next:
-            token = encode_cursor({"f": filters, "d": "n", "k": page.last_key(keys)})
-            query = urlencode({"limit": limit, **extra_params, "page_info": token})
-            links.append(f'<{base}?{query}>; rel="next"')
-        if links:
-            headers["Link"] = ", ".join(links)
+        headers.update(
+            page_info_link_header(
+                base_url(request), page, keys, filters, limit, params.get("fields")
+            )
+        )
         orders = page_records(
             request,
             page.rows["_json"].to_list(),
