@@ -191,8 +191,10 @@ def test_an_order_listed_twice_on_a_page_has_its_transactions_read_once(tmp_path
         fake.orders = [fake.orders[0], fake.orders[1], fake.orders[0]]  # a repeated listing
         warehouse = tmp_path / f"w{workers}.duckdb"
         load(fake, warehouse, finance=True, transaction_request_workers=workers)
-        transactions = query(warehouse, "select id, amount from raw_shopify.transactions")
-        refunds = query(warehouse, "select id from raw_shopify.refund_line_items")
+        transactions = query(
+            warehouse, "select id, amount from raw_shopify.transactions order by id"
+        )
+        refunds = query(warehouse, "select id from raw_shopify.refund_line_items order by id")
         return [r.url.path for r in fake.requests], transactions, refunds
 
     one_paths, one_transactions, one_refunds = loaded(1)
