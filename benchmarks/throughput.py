@@ -1,6 +1,7 @@
 """Benchmark ingestion throughput: the full load of a sandbox world into a fresh warehouse.
 
-``python -m benchmarks.throughput [--sizes 10000,100000] [--seed 42] [--workers N] [--label x]``
+``python -m benchmarks.throughput [--sizes 10000,100000] [--seed 42] [--workers N]
+[--sources tracking,stripe] [--label x]``
 writes ``benchmarks/results/throughput-<date>[-<label>].json`` with the machine and the command.
 
 For each world size a world is generated and served by ``uvicorn`` in its own process (rate
@@ -29,9 +30,9 @@ import multiprocessing
 import os
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -44,16 +45,43 @@ from benchmarks.sandbox import RESULTS, _free_port, machine
 UNLIMITED = 1e9
 
 
-@dataclass
 class Recording:
-    """Responses by request (method, URL, body), in the order they were first served."""
+    """Responses by request (method, URL, body), in the order they were first served.
 
-    responses: dict[tuple[str, str, bytes], tuple[int, list[tuple[str, str]], bytes]] = field(
-        default_factory=dict
-    )
+    Bodies are spooled to an unnamed temporary file and read back by offset: a 100k world
+    serves 1.4 GB of responses, so a million-order run kept in memory would need about 14 GB
+    beside the server's world. Only the (status, headers, offset, length) of each stays here.
+    """
+
+    def __init__(self) -> None:
+        self.responses: dict[tuple[str, str, bytes], tuple[int, list[tuple[str, str]], int, int]]
+        self.responses = {}
+        self._spool = tempfile.TemporaryFile(prefix="throughput-responses-")
+        self._size = 0
+        # ``parallel_load`` records from several threads.
+        self._lock = threading.Lock()
 
     def key(self, request: httpx.Request) -> tuple[str, str, bytes]:
         return request.method, str(request.url), request.content
+
+    @property
+    def megabytes(self) -> float:
+        return round(self._size / 2**20, 1)
+
+    def keep(self, request: httpx.Request, status: int, headers: list[Any], body: bytes) -> None:
+        with self._lock:
+            offset = self._size
+            self._spool.seek(offset)
+            self._spool.write(body)
+            self._spool.flush()
+            self._size += len(body)
+            self.responses[self.key(request)] = (status, headers, offset, len(body))
+
+    def body(self, offset: int, length: int) -> bytes:
+        return os.pread(self._spool.fileno(), length, offset)
+
+    def close(self) -> None:
+        self._spool.close()
 
     def recorder(self) -> httpx.BaseTransport:
         """A real HTTP transport that keeps a copy of every response."""
@@ -69,25 +97,21 @@ class Recording:
                     for k, v in response.headers.multi_items()
                     if k.lower() not in {"content-encoding", "transfer-encoding", "content-length"}
                 ]
-                recording.responses[recording.key(request)] = (
-                    response.status_code,
-                    headers,
-                    content,
-                )
+                recording.keep(request, response.status_code, headers, content)
                 return httpx.Response(response.status_code, headers=headers, content=content)
 
         return _Recorder()
 
     def replayer(self) -> httpx.BaseTransport:
-        """Serve the recorded responses from memory; a request never recorded is an error (the
-        replay must make exactly the requests the live run made)."""
+        """Serve the recorded responses from the spool; a request never recorded is an error
+        (the replay must make exactly the requests the live run made)."""
 
         def handle(request: httpx.Request) -> httpx.Response:
             try:
-                status, headers, content = self.responses[self.key(request)]
+                status, headers, offset, length = self.responses[self.key(request)]
             except KeyError:
                 raise RuntimeError(f"replay: no recorded response for {request.url}") from None
-            return httpx.Response(status, headers=headers, content=content)
+            return httpx.Response(status, headers=headers, content=self.body(offset, length))
 
         return httpx.MockTransport(handle)
 
@@ -115,10 +139,14 @@ def _run_server(port: int, n_orders: int, seed: int, ready: Any) -> None:
 
 
 def sources(
-    url: str, transport: httpx.BaseTransport, workers: int | None = None
+    url: str,
+    transport: httpx.BaseTransport,
+    workers: int | None = None,
+    only: tuple[str, ...] | None = None,
 ) -> dict[str, Callable[[Any], Any]]:
-    """Every source of the full load, unthrottled on the client side too, each reading through
-    ``transport``; ``workers`` per-order requests in flight (the connectors' default if None)."""
+    """Every source of the full load (or the ``only`` ones), unthrottled on the client side
+    too, each reading through ``transport``; ``workers`` per-order requests in flight (the
+    connectors' default if None)."""
     from ingestion.amazon import amazon_source
     from ingestion.ecb import ecb_source
     from ingestion.paypal import paypal_source
@@ -132,7 +160,7 @@ def sources(
     fast = {"requests_per_second": UNLIMITED, "burst": UNLIMITED}
     shopify_pool = {} if workers is None else {"transaction_request_workers": workers}
     amazon_pool = {} if workers is None else {"item_request_workers": workers}
-    return {
+    every = {
         "shopify": lambda stats: shopify_source(
             shop_url=url, finance=True, **fast, stats=stats, **shopify_pool, **opts
         ),
@@ -157,6 +185,7 @@ def sources(
         "wms": lambda stats: wms_source(base_url=url, **fast, stats=stats, **opts),
         "ecb": lambda stats: ecb_source(base_url=url, stats=stats, **opts),
     }
+    return {name: make for name, make in every.items() if only is None or name in only}
 
 
 def full_load(
@@ -165,14 +194,16 @@ def full_load(
     warehouse: Path,
     workers: int | None = None,
     server_pid: int | None = None,
+    only: tuple[str, ...] | None = None,
 ) -> dict[str, Any]:
-    """Run every source into ``warehouse``, reading through one transport from ``transport``;
-    seconds, CPU seconds (ours and, given its pid, the server's) and rows per source."""
+    """Run every source (or the ``only`` ones) into ``warehouse``, reading through one
+    transport from ``transport``; seconds, CPU seconds (ours and, given its pid, the
+    server's) and rows per source."""
     from ingestion.common.http import RequestStats
     from ingestion.common.pipeline import make_pipeline, run_source
 
     out: dict[str, Any] = {}
-    for name, make in sources(url, transport(), workers).items():
+    for name, make in sources(url, transport(), workers, only).items():
         stats = RequestStats()
         source = make(stats)
         started, cpu_started = time.perf_counter(), time.process_time()
@@ -204,6 +235,7 @@ def parallel_load(
     warehouse: Path,
     workers: int | None = None,
     server_pid: int | None = None,
+    only: tuple[str, ...] | None = None,
     threads: int = 2,
 ) -> dict[str, Any]:
     """Every source's extract and normalize on ``threads`` threads, then each package loaded
@@ -217,8 +249,10 @@ def parallel_load(
 
     # A transport each: closing a source's client closes its transport's connections, which
     # must not be the ones another source is still reading from.
-    names = list(sources(url, transport(), workers))
-    made = {name: (sources(url, transport(), workers)[name], RequestStats()) for name in names}
+    names = list(sources(url, transport(), workers, only))
+    made = {
+        name: (sources(url, transport(), workers, only)[name], RequestStats()) for name in names
+    }
 
     def extract(name: str) -> tuple[Any, float]:
         make, stats = made[name]
@@ -265,10 +299,16 @@ def _delta(before: float | None, after: float | None) -> float | None:
 
 
 def measure(
-    n_orders: int, seed: int, workers: int | None = None, parallel: int = 0
+    n_orders: int,
+    seed: int,
+    workers: int | None = None,
+    parallel: int = 0,
+    only: tuple[str, ...] | None = None,
 ) -> dict[str, Any]:
     """Serve one world, load it live (recording), then replay it; both figures. With
-    ``parallel`` > 0 the sources are extracted on that many threads (``parallel_load``)."""
+    ``parallel`` > 0 the sources are extracted on that many threads (``parallel_load``);
+    ``only`` names the sources to load (all when None). Orders/s always counts the world's
+    orders: with a subset it is how fast those sources alone would let a full load go."""
     ctx = multiprocessing.get_context("spawn")
     ready = ctx.Queue()
     port = _free_port()
@@ -279,15 +319,20 @@ def measure(
         "world_orders": n_orders,
         "request_workers": workers,
         "parallel_sources": parallel,
+        "sources": list(only) if only else "all",
     }
-    load = partial(parallel_load, threads=parallel) if parallel else full_load
+    load = (
+        partial(parallel_load, threads=parallel, only=only)
+        if parallel
+        else partial(full_load, only=only)
+    )
+    recording = Recording()
     try:
         orders_by_channel = ready.get(timeout=1800)
         _wait_for(url, server)
         orders = sum(orders_by_channel.values())
         result["orders_visible"] = orders
         result["orders_by_channel"] = orders_by_channel
-        recording = Recording()
         with tempfile.TemporaryDirectory(prefix="throughput-") as tmp:
             print(f"{n_orders:,}-order world ({orders:,} orders visible): live load")
             result["live"] = _timed(
@@ -316,10 +361,9 @@ def measure(
                 f"({replay['orders_per_cpu_second']:,} per CPU second)"
             )
             result["requests"] = len(recording.responses)
-            result["response_mb"] = round(
-                sum(len(c) for _, _, c in recording.responses.values()) / 2**20, 1
-            )
+            result["response_mb"] = recording.megabytes
     finally:
+        recording.close()
         server.terminate()
         server.join(timeout=30)
     return result
@@ -363,9 +407,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         help="extract the sources on this many threads, loading one at a time (default: 0, "
         "one source after the other)",
     )
+    parser.add_argument(
+        "--sources",
+        default="",
+        help="comma-separated sources to load, e.g. tracking,stripe (default: all)",
+    )
     parser.add_argument("--label", default="", help="suffix of the result file's name")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
+    only = tuple(s for s in args.sources.split(",") if s) or None
+    unknown = set(only or ()) - set(sources("http://unused", httpx.MockTransport(print)))
+    if unknown:
+        parser.error(f"unknown sources: {', '.join(sorted(unknown))}")
     # As the Makefile sets them (DESIGN.md): no telemetry, no completed jobs kept, dlt state in
     # a throwaway folder so a benchmark never resumes from (or disturbs) a real pipeline.
     os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
@@ -379,7 +432,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "runs": [],
     }
     for size in (int(s) for s in args.sizes.split(",") if s):
-        report["runs"].append(measure(size, args.seed, args.workers, args.parallel_sources))
+        report["runs"].append(measure(size, args.seed, args.workers, args.parallel_sources, only))
     args.out.mkdir(parents=True, exist_ok=True)
     suffix = f"-{args.label}" if args.label else ""
     path = args.out / f"throughput-{datetime.now(UTC):%Y-%m-%d}{suffix}.json"
