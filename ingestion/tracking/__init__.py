@@ -23,7 +23,8 @@ from ingestion.common.parsing import utc_timestamp
 from ingestion.common.source_parts import MERGE, quarantine_transformer
 from ingestion.tracking import settings
 from ingestion.tracking.client import iter_tracking_pages, make_client
-from ingestion.tracking.parsers import ParsedTrackings, parse_trackings
+from ingestion.tracking.columnar import DecodedPage, parse_pages
+from ingestion.tracking.parsers import ParsedTrackings
 from tradelane import settings as tradelane_settings
 
 CURSOR_STATE_KEY = "trackings_updated_at_cursor"
@@ -54,7 +55,8 @@ def tracking_source(
 
     @dlt.resource(name="tracking_pages", selected=False)
     def tracking_pages() -> Iterator[ParsedTrackings]:
-        """Pages of parsed trackings; the transformers below pick their table from each page.
+        """Pages of parsed trackings, ``settings.BATCH_PAGES`` at a time (one column-wise pass
+        per batch); the transformers below pick their table from each.
 
         The cursor lives in this resource's state and is committed by dlt together with the
         load package, so a killed run resumes from the last *loaded* cursor. Pages come newest
@@ -69,15 +71,26 @@ def tracking_source(
         client = make_client(
             endpoint, api_key, requests_per_second, burst, stats, **(client_options or {})
         )
+        batch: list[DecodedPage] = []
+
+        def parsed_batch() -> ParsedTrackings:
+            nonlocal newest
+            parsed = parse_pages(batch)
+            batch.clear()
+            if parsed.max_updated_at is not None and (
+                newest is None or parsed.max_updated_at > newest
+            ):
+                newest = parsed.max_updated_at
+            return parsed
+
         with client:
-            for trackings, started in iter_tracking_pages(client, since.isoformat(), page_size):
-                parsed = parse_trackings(trackings)
+            for page, started in iter_tracking_pages(client, since.isoformat(), page_size):
                 walk_start = started
-                if parsed.max_updated_at is not None and (
-                    newest is None or parsed.max_updated_at > newest
-                ):
-                    newest = parsed.max_updated_at
-                yield parsed
+                batch.append(page)
+                if len(batch) >= settings.BATCH_PAGES:
+                    yield parsed_batch()
+            if batch:
+                yield parsed_batch()
         if newest is not None:
             if walk_start is not None:
                 newest = min(newest, utc_timestamp(walk_start, "created_at_max"))

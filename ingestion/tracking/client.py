@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from ingestion.common.http import ApiClient, ApiError, RequestStats, load_json
+from ingestion.common.http import ApiClient, ApiError, RequestStats
 from ingestion.common.rate_limit import TokenBucket
 from ingestion.common.source_parts import counted
 from ingestion.tracking import settings
+from ingestion.tracking.columnar import DecodedPage, decode_page
 
 
 def make_client(
@@ -38,8 +39,9 @@ def make_client(
 
 def iter_tracking_pages(
     client: ApiClient, updated_at_min: str, page_size: int = settings.PAGE_SIZE
-) -> Iterator[tuple[list[Any], str | None]]:
-    """Every tracking updated since ``updated_at_min``: (trackings, walk start) per page.
+) -> Iterator[tuple[DecodedPage, str | None]]:
+    """Every tracking updated since ``updated_at_min``: (decoded page, walk start) per page;
+    ``columnar.parse_pages`` turns pages into tables.
 
     Two pagination styles, told apart by the response:
     - 2024-04 and v4 (``page``, ``limit``, ``count``): offset pages over trackings sorted newest
@@ -52,34 +54,37 @@ def iter_tracking_pages(
     caller can keep its cursor at or before it.
     """
     base: dict[str, Any] = {"updated_at_min": updated_at_min, "limit": page_size}
-    data = _data(client.get(settings.TRACKINGS_PATH, params=base))
+    decoded = _page(client.get(settings.TRACKINGS_PATH, params=base))
+    data = decoded.data
     walk_start = data.get("created_at_max")
     if "pagination" in data:
         while True:
-            yield data.get("trackings"), walk_start
+            yield decoded, walk_start
             pagination = data.get("pagination") or {}
             cursor = pagination.get("next_cursor")
             if not cursor or pagination.get("has_next_page") is False:
                 return
             params = {**base, "cursor": cursor}
-            data = _data(client.get(settings.TRACKINGS_PATH, params=params))
+            decoded = _page(client.get(settings.TRACKINGS_PATH, params=params))
+            data = decoded.data
     window = {k: data[k] for k in ("created_at_min", "created_at_max") if data.get(k)}
     page = int(data.get("page") or 1)
     while True:
-        yield data.get("trackings"), walk_start
+        yield decoded, walk_start
         limit = int(data.get("limit") or page_size)
-        if page * limit >= int(data.get("count") or 0) or not data.get("trackings"):
+        if page * limit >= int(data.get("count") or 0) or decoded.is_empty():
             return
         page += 1
         params = {**base, **window, "page": page}
-        data = _data(client.get(settings.TRACKINGS_PATH, params=params))
+        decoded = _page(client.get(settings.TRACKINGS_PATH, params=params))
+        data = decoded.data
 
 
-def _data(response: Any) -> dict[str, Any]:
-    """The ``data`` of AfterShip's ``{"meta": {"code": 200}, "data": {...}}`` envelope."""
-    body = load_json(response.content)
-    code = (body.get("meta") or {}).get("code")
+def _page(response: Any) -> DecodedPage:
+    """AfterShip's ``{"meta": {"code": 200}, "data": {...}}`` envelope, decoded."""
+    decoded = decode_page(response.content)
+    code = decoded.meta.get("code")
     if code != 200:
         url = str(response.request.url.copy_with(query=None))
-        raise ApiError("aftership", "GET", url, code, str(body.get("meta")))
-    return body["data"]
+        raise ApiError("aftership", "GET", url, code, str(decoded.meta))
+    return decoded

@@ -128,32 +128,40 @@ class ParsedTrackings:
 def parse_trackings(trackings: Any) -> ParsedTrackings:
     """Parse a page's ``trackings``; bad ones go to the quarantine, the rest load."""
     quarantine = Quarantine(source=SOURCE)
-    rows: list[dict[str, Any]] = []
-    checkpoint_rows: list[dict[str, Any]] = []
-    newest: datetime | None = None
     if not isinstance(trackings, list):
         quarantine.add("trackings_page", trackings, "trackings: expected a list", record_id=None)
         trackings = []
-    for tracking in trackings:
+    parsed = parse_records(trackings, quarantine)
+    rows = [row for _, row, _ in parsed]
+    return ParsedTrackings(
+        trackings=pa.Table.from_pylist(rows, schema=TRACKINGS_SCHEMA),
+        checkpoints=pa.Table.from_pylist(
+            [cp for _, _, checkpoints in parsed for cp in checkpoints], schema=CHECKPOINTS_SCHEMA
+        ),
+        quarantine=quarantine,
+        max_updated_at=max((row["updated_at"] for row in rows), default=None),
+    )
+
+
+def parse_records(
+    trackings: list[Any], quarantine: Quarantine
+) -> list[tuple[int, dict[str, Any], list[dict[str, Any]]]]:
+    """(position, row, checkpoint rows) of each tracking that parses; the others go to
+    ``quarantine`` with the reason and their payload."""
+    parsed = []
+    for position, tracking in enumerate(trackings):
         try:
             row, checkpoints = parse_tracking(tracking)
-        except (BadValue, KeyError, TypeError, AttributeError, ValueError) as exc:
+        # OverflowError: a UTC timestamp at the edge of datetime's range (year 1 or 9999).
+        except (BadValue, KeyError, TypeError, AttributeError, ValueError, OverflowError) as exc:
             reason = str(exc) if isinstance(exc, BadValue) else f"malformed tracking: {exc!r}"
             # Recorded under its tracking number: what the merchant, the carrier and the
             # sandbox ledger's malformed_records know it by (AfterShip ids are per account).
             number = tracking.get("tracking_number") if isinstance(tracking, dict) else None
             quarantine.add("tracking", tracking, reason, record_id=number)
             continue
-        rows.append(row)
-        checkpoint_rows += checkpoints
-        if newest is None or row["updated_at"] > newest:
-            newest = row["updated_at"]
-    return ParsedTrackings(
-        trackings=pa.Table.from_pylist(rows, schema=TRACKINGS_SCHEMA),
-        checkpoints=pa.Table.from_pylist(checkpoint_rows, schema=CHECKPOINTS_SCHEMA),
-        quarantine=quarantine,
-        max_updated_at=newest,
-    )
+        parsed.append((position, row, checkpoints))
+    return parsed
 
 
 def parse_tracking(tracking: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -290,7 +298,11 @@ def local_time(value: Any, field: str) -> tuple[datetime | None, int | None, dat
     wall_clock = parsed.replace(tzinfo=None)
     if offset is None:
         return None, None, wall_clock
-    return parsed.astimezone(UTC), int(offset.total_seconds() // 60), wall_clock
+    try:
+        instant = parsed.astimezone(UTC)
+    except OverflowError as exc:  # 0001-01-01T00:00:00+01:00 is before datetime's year 1
+        raise BadValue(f"{field}: {value!r} is out of range") from exc
+    return instant, int(offset.total_seconds() // 60), wall_clock
 
 
 def local_date(value: Any, field: str) -> date | None:

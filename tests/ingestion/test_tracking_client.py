@@ -114,7 +114,7 @@ def client_for(api: FakeAfterShip):
 def test_a_walk_returns_every_tracking_once_in_either_pagination_style(style):
     api = FakeAfterShip(style)
     pages = list(iter_tracking_pages(client_for(api), "2000-01-01T00:00:00+00:00", 5))
-    ids = [t["id"] for trackings, _ in pages for t in trackings]
+    ids = [t["id"] for page, _ in pages for t in page.raw_trackings()]
     assert sorted(ids) == sorted(t["id"] for t in api.trackings) and len(pages) == 3
     walk_start = {start for _, start in pages}
     assert walk_start == ({NOW.strftime(FORMAT)} if style == "page" else {None})
@@ -126,7 +126,7 @@ def test_bare_429s_are_waited_out_and_the_announced_rate_adopted():
     api.refuse_next = 2
     client = client_for(api)
     pages = list(iter_tracking_pages(client, "2000-01-01T00:00:00+00:00", 200))
-    assert sum(len(t) for t, _ in pages) == len(api.trackings)
+    assert sum(len(page.trackings) for page, _ in pages) == len(api.trackings)
     assert client.stats.rate_limited == 2 and client.bucket.rate_per_s == 10.0
 
 

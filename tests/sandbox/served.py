@@ -85,7 +85,7 @@ def fetch_everything(url: str, since: datetime, parents: Records | None = None) 
         url + tracking_settings.API_PATH, tracking_settings.SANDBOX_API_KEY, **FAST
     ) as api:
         walk = tracking.iter_tracking_pages(api, "2000-01-01T00:00:00Z")
-        out[("aftership", "trackings")] = _flat(page for page, _ in walk)
+        out[("aftership", "trackings")] = _flat(page.raw_trackings() for page, _ in walk)
     _wms(url, out)
     return out
 
