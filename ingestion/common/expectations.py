@@ -30,8 +30,22 @@ PAYMENT_CURRENCIES = tuple(sorted(ISO_CURRENCIES | WITHDRAWN_CURRENCIES))
 
 
 @dataclass(frozen=True)
+class Child:
+    """Rows of another raw table of the same source that belong to a row of this one (a
+    Shopify order's line items, a tracking's checkpoints): ``on`` maps each child column to the
+    parent column it holds. When the boundary quarantines a parent row, these rows follow it
+    (``pipelines/defs/ingestion/boundary.py``): left behind, they would reach the marts as lines
+    of an order that is not there."""
+
+    table: str
+    on: Mapping[str, str]
+
+
+@dataclass(frozen=True)
 class TableSuite:
-    """What a raw table promises. Columns that may be null are only checked where present."""
+    """What a raw table promises. Columns that may be null are only checked where present.
+    ``children`` names the rows of other tables of the same source that belong to a row of
+    this one."""
 
     keys: tuple[str, ...]
     money: tuple[str, ...] = ()
@@ -41,6 +55,7 @@ class TableSuite:
     # Table-specific expectations: ``extra(gx.expectations)`` -> a list of expectations.
     extra: Callable[[Any], list[Any]] | None = None
     currency_codes: tuple[str, ...] = PAYMENT_CURRENCIES
+    children: tuple[Child, ...] = ()
 
     def expectations(self, gx: Any, now: datetime) -> list[Any]:
         e = gx.expectations

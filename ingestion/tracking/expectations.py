@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ingestion.common.expectations import TableSuite
+from ingestion.common.expectations import Child, TableSuite
 
 # AfterShip's delivery statuses ("tag").
 TAGS = (
@@ -49,6 +49,7 @@ SUITES = {
         timestamps=("created_at", "updated_at"),
         enums={"tag": TAGS},
         extra=_trackings_rules,
+        children=(Child("checkpoints", {"tracking_id": "tracking_id"}),),
     ),
     "checkpoints": TableSuite(
         keys=("tracking_id", "seq"),

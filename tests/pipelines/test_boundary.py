@@ -1,6 +1,7 @@
 """The great-expectations boundary: a raw row that breaks its table's suite leaves the raw
 table for the quarantine (with the expectations it broke and the row itself) before dbt can
-read it; the check reports counts and examples; running it again changes nothing."""
+read it, and the rows that belong to it (an order's lines, a tracking's checkpoints) follow it;
+the check reports counts and examples; running it again changes nothing."""
 
 from __future__ import annotations
 
@@ -12,7 +13,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from ingestion.common.expectations import Child, TableSuite
 from ingestion.common.pipeline import make_pipeline, run_source
+from ingestion.tracking import settings as tracking_settings
+from ingestion.tracking import tracking_source
 from ingestion.wms import wms_source
 from pipelines.defs.ingestion.assets import _check_result
 from pipelines.defs.ingestion.boundary import LoadedKeys, enforce_suite
@@ -162,3 +166,235 @@ def test_only_the_rows_a_run_loaded_are_validated(sandbox, tmp_path):
     assert result.validation.rows == 1 and result.quarantined == 1
     remaining = {s for (s,) in rows(warehouse, "select sku from raw_wms.items")}
     assert first not in remaining and second in remaining
+
+
+# --- children follow a quarantined parent -------------------------------------------------------
+
+SHOP = {
+    "orders": TableSuite(
+        keys=("id",),
+        enums={"status": ("open", "closed")},
+        children=(
+            Child("order_line_items", {"order_id": "id"}),
+            Child("refunds", {"order_id": "id"}),
+        ),
+    ),
+    "order_line_items": TableSuite(keys=("id",)),
+    "refunds": TableSuite(
+        keys=("id",), children=(Child("refund_line_items", {"refund_id": "id"}),)
+    ),
+    "refund_line_items": TableSuite(keys=("refund_id", "line_number")),
+}
+
+
+@pytest.fixture
+def shop(tmp_path) -> Path:
+    """Orders 1 and 2, each with line items, a refund and the refund's lines; a line item
+    of no order."""
+    path = tmp_path / "w.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema raw_shop")
+        con.execute(
+            "create table raw_shop.orders as select * from (values (1, 'open'), "
+            "(2, 'open')) t(id, status)"
+        )
+        con.execute(
+            "create table raw_shop.order_line_items as select * from (values "
+            "(11, 1, 'A'), (12, 1, 'B'), (21, 2, 'C'), (99, null, 'D')) t(id, order_id, sku)"
+        )
+        con.execute(
+            "create table raw_shop.refunds as select * from (values (101, 1), (201, 2)) "
+            "t(id, order_id)"
+        )
+        con.execute(
+            "create table raw_shop.refund_line_items as select * from (values "
+            "(101, 1, 11), (101, 2, 12), (201, 1, 21)) t(refund_id, line_number, line_item_id)"
+        )
+    return path
+
+
+def test_a_quarantined_order_takes_its_lines_refunds_and_their_lines_along(shop):
+    with duckdb.connect(str(shop)) as con:
+        con.execute("update raw_shop.orders set status = 'lost' where id = 1")
+    result = enforce_suite(
+        make_pipeline("shop", shop),
+        connector(shop),
+        "shop",
+        "orders",
+        SHOP["orders"],
+        suites=SHOP,
+    )
+    assert result.quarantined == 1
+    assert result.with_parent == {"order_line_items": 2, "refunds": 1, "refund_line_items": 2}
+    # Order 2 and everything of it stays; so does the line item of no order.
+    assert rows(shop, "select id from raw_shop.orders") == [(2,)]
+    assert sorted(rows(shop, "select id from raw_shop.order_line_items")) == [(21,), (99,)]
+    assert rows(shop, "select id from raw_shop.refunds") == [(201,)]
+    assert rows(shop, "select refund_id, line_number from raw_shop.refund_line_items") == [(201, 1)]
+    why = "failed great-expectations: expect_column_values_to_be_in_set(status)"
+    moved = rows(
+        shop,
+        "select entity, record_id, reason, payload from raw_shop.quarantine "
+        "order by entity, record_id",
+    )
+    assert [(e, r, reason) for e, r, reason, _ in moved] == [
+        ("order_line_items", "11", f"parent orders 1 quarantined: {why}"),
+        ("order_line_items", "12", f"parent orders 1 quarantined: {why}"),
+        ("orders", "1", why),
+        (
+            "refund_line_items",
+            "101:1",
+            f"parent refunds 101 quarantined: parent orders 1 quarantined: {why}",
+        ),
+        (
+            "refund_line_items",
+            "101:2",
+            f"parent refunds 101 quarantined: parent orders 1 quarantined: {why}",
+        ),
+        ("refunds", "101", f"parent orders 1 quarantined: {why}"),
+    ]
+    # Each row kept whole, as it was in its raw table.
+    assert json.loads(moved[0][3]) == {"id": 11, "order_id": 1, "sku": "A"}
+
+    again = enforce_suite(
+        make_pipeline("shop", shop),
+        connector(shop),
+        "shop",
+        "orders",
+        SHOP["orders"],
+        suites=SHOP,
+    )
+    assert again.quarantined == 0 and again.with_parent == {}
+    assert rows(shop, "select count(*) from raw_shop.quarantine") == [(6,)]
+
+
+def test_a_child_row_that_fails_its_own_suite_first_is_quarantined_once(shop):
+    """Lines validated before their order: the bad line leaves under its own reason, and the
+    order's quarantine later takes only the lines still there."""
+    suites = {**SHOP, "order_line_items": TableSuite(keys=("id",), enums={"sku": ("B", "C", "D")})}
+    with duckdb.connect(str(shop)) as con:
+        con.execute("update raw_shop.orders set status = 'lost' where id = 1")
+    pipeline = make_pipeline("shop", shop)
+    lines = enforce_suite(
+        pipeline,
+        connector(shop),
+        "shop",
+        "order_line_items",
+        suites["order_line_items"],
+        suites=suites,
+    )
+    orders = enforce_suite(
+        pipeline, connector(shop), "shop", "orders", suites["orders"], suites=suites
+    )
+    assert lines.quarantined == 1 and orders.with_parent["order_line_items"] == 1
+    reasons = dict(
+        rows(
+            shop,
+            "select record_id, reason from raw_shop.quarantine where entity = 'order_line_items'",
+        )
+    )
+    assert reasons["11"].startswith("failed great-expectations")
+    assert reasons["12"].startswith("parent orders 1 quarantined")
+
+
+def test_a_tracking_quarantined_by_its_suite_takes_its_checkpoints_along(sandbox, tmp_path):
+    """The links declared with the real suites, on a real load."""
+    warehouse = tmp_path / "w.duckdb"
+    run_source(
+        make_pipeline("tracking", warehouse),
+        tracking_source(endpoint=sandbox.url + tracking_settings.API_PATH),
+        "tracking",
+    )
+    [(tracking_id, scans)] = rows(
+        warehouse,
+        "select tracking_id, count(*) from raw_tracking.checkpoints group by tracking_id "
+        "order by count(*) desc, tracking_id limit 1",
+    )
+    [(before,)] = rows(warehouse, "select count(*) from raw_tracking.checkpoints")
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(
+            "update raw_tracking.trackings set tag = 'Teleported' where tracking_id = ?",
+            [tracking_id],
+        )
+    result = enforce_suite(
+        make_pipeline("tracking", warehouse),
+        connector(warehouse),
+        "tracking",
+        "trackings",
+        RAW_SUITES["tracking"]["trackings"],
+    )
+    assert result.quarantined == 1 and result.with_parent == {"checkpoints": scans} and scans > 1
+    assert rows(warehouse, "select count(*) from raw_tracking.checkpoints") == [(before - scans,)]
+    assert rows(
+        warehouse,
+        f"select count(*) from raw_tracking.checkpoints where tracking_id = '{tracking_id}'",
+    ) == [(0,)]
+    quarantined = rows(
+        warehouse,
+        "select record_id, reason from raw_tracking.quarantine where entity = 'checkpoints' "
+        "order by record_id",
+    )
+    assert [r for r, _ in quarantined] == sorted(f"{tracking_id}:{seq}" for seq in range(scans))
+    assert {reason for _, reason in quarantined} == {
+        f"parent trackings {tracking_id} quarantined: failed great-expectations: "
+        "expect_column_values_to_be_in_set(tag)"
+    }
+
+
+def test_reconcile_accounts_for_rows_the_boundary_moved(sandbox, tmp_path):
+    """A tracking moved by its suite, with its checkpoints, is neither missing from raw nor a
+    mismatch for ``tradelane reconcile``: it reads them back from the quarantine."""
+    from tradelane.reconcile.compare import reconcile
+    from tradelane.reconcile.ledger import Ledger
+    from tradelane.reconcile.mappings import RAW_ENTITIES
+
+    warehouse = tmp_path / "w.duckdb"
+    run_source(
+        make_pipeline("tracking", warehouse),
+        tracking_source(endpoint=sandbox.url + tracking_settings.API_PATH),
+        "tracking",
+    )
+    entities = tuple(e for e in RAW_ENTITIES if e.source == "tracking")
+    ledger = Ledger.from_sandbox(sandbox.url)
+    assert all(r.ok for r in reconcile(warehouse, ledger, entities))
+    [(tracking_id, scans)] = rows(
+        warehouse,
+        "select tracking_id, count(*) from raw_tracking.checkpoints group by tracking_id "
+        "order by count(*) desc, tracking_id limit 1",
+    )
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(
+            "update raw_tracking.trackings set tag = 'Teleported' where tracking_id = ?",
+            [tracking_id],
+        )
+    enforce_suite(
+        make_pipeline("tracking", warehouse),
+        connector(warehouse),
+        "tracking",
+        "trackings",
+        RAW_SUITES["tracking"]["trackings"],
+    )
+    results = {r.entity.table: r for r in reconcile(warehouse, ledger, entities)}
+    assert all(r.ok for r in results.values()), {t: r.missing for t, r in results.items()}
+    assert (results["trackings"].moved, results["checkpoints"].moved) == (1, scans)
+
+
+def test_every_declared_child_is_a_table_of_the_same_source_with_a_suite():
+    links = [
+        (source, table, child)
+        for source, suites in RAW_SUITES.items()
+        for table, suite in suites.items()
+        for child in suite.children
+    ]
+    assert {(s, t, c.table) for s, t, c in links} >= {
+        ("shopify", "orders", "order_line_items"),
+        ("shopify", "refunds", "refund_line_items"),
+        ("shopify", "fulfillments", "fulfillment_line_items"),
+        ("shopify", "fulfillments", "fulfillment_tracking_numbers"),
+        ("amazon", "orders", "order_items"),
+        ("paypal", "transactions", "transaction_items"),
+        ("tracking", "trackings", "checkpoints"),
+    }
+    for source, table, child in links:
+        assert child.table in RAW_SUITES[source], (source, table, child)
+        assert set(child.on.values()) <= set(RAW_SUITES[source][table].keys), child

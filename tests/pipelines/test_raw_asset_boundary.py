@@ -53,13 +53,29 @@ def test_a_row_failing_its_suite_is_quarantined_by_the_load_step(tmp_path, monke
         [(reason, record_id)] = con.execute(
             "select reason, record_id from raw_files.quarantine where entity = 'orders'"
         ).fetchall()
+        # The order's lines left the raw table with it.
+        lines = con.execute(
+            "select reason from raw_files.quarantine where entity = 'order_lines'"
+        ).fetchall()
+        orphans = con.execute(
+            "select count(*) from raw_files.order_lines where external_order_id = ?", [bad_order]
+        ).fetchone()
+    bad_lines = sum(1 for r in rows if r["amazon-order-id"] == bad_order)
     assert bad_order not in loaded and len(loaded) == len({r["amazon-order-id"] for r in rows}) - 1
     assert reason == "failed great-expectations: expect_column_values_to_be_between(ordered_at)"
     assert record_id.endswith(f":{bad_order}")
+    assert lines == [(f"parent orders {record_id} quarantined: {reason}",)] * bad_lines
+    assert orphans == (0,)
     quarantine = next(
         m
         for m in result.get_asset_materialization_events()
         if m.asset_key.to_user_string() == "raw_files/quarantine"
     ).materialization.metadata
-    assert quarantine["quarantined_by_expectations"].value == 1
-    assert quarantine["quarantine_total"].value == 1
+    assert quarantine["quarantined_by_expectations"].value == 1 + bad_lines
+    assert quarantine["quarantine_total"].value == 1 + bad_lines
+    order_lines = next(
+        m
+        for m in result.get_asset_materialization_events()
+        if m.asset_key.to_user_string() == "raw_files/order_lines"
+    ).materialization.metadata
+    assert order_lines["quarantined_with_parent"].value == bad_lines

@@ -61,6 +61,9 @@ class EntityResult:
     expected_quarantined: int = 0
     quarantined: int = 0
     withheld: int = 0  # rows of a quarantined parent, never fetched
+    # Rows the load step's great-expectations boundary moved from this raw table to the
+    # quarantine: failing the table's suite, or following a quarantined parent.
+    moved: int = 0
     not_loaded: bool = False  # the raw table does not exist
     strict: bool = False  # a table that does not exist is a mismatch
     missing: list[str] = field(default_factory=list)
@@ -152,8 +155,11 @@ def _compare(
     result.quarantined = sum(quarantined.values())
     anonymous = anonymous_kinds(entity.served_as, entity.id_paths[0] if entity.id_paths else "")
     _match_quarantine(result, listed, withheld, quarantined, set(raw_keys), anonymous)
+    moved = _moved_by_boundary(con, tables, entity) - set(raw_keys)
+    result.moved = len(moved & present)
+    result.not_quarantined = [k for k in result.not_quarantined if k not in moved]
 
-    should_load = present - set(listed) - withheld
+    should_load = present - set(listed) - withheld - moved
     result.missing = sorted(should_load - set(raw_keys))
     result.unexpected = sorted(set(raw_keys) - present)
     result.withheld = len(withheld - set(raw_keys))
@@ -174,6 +180,36 @@ def _quarantined(
         list(entity.quarantine_entities),
     ).fetchall()
     return Counter(_payload_id(payload, entity.id_paths) for (payload,) in rows)
+
+
+def _moved_by_boundary(
+    con: duckdb.DuckDBPyConnection, tables: set[tuple[str, str]], entity: Entity
+) -> set[str]:
+    """Keys of the rows the great-expectations boundary moved out of the entity's raw table
+    (``pipelines/defs/ingestion/boundary.py``: their quarantine entity is the table's name and
+    their payload the raw row). The payloads are read back into the raw table's types and the
+    entity's own query gives their keys, in the same form as the raw table's."""
+    dataset = f"raw_{entity.source}"
+    if (dataset, "quarantine") not in tables or (dataset, entity.table) not in tables:
+        return set()
+    columns = con.execute(
+        "select column_name, data_type from information_schema.columns "
+        "where table_schema = ? and table_name = ? order by ordinal_position",
+        [dataset, entity.table],
+    ).fetchall()
+    structure = orjson.dumps(dict(columns)).decode().replace("'", "''")
+    con.execute(
+        f'create or replace temp table "{entity.table}" as '
+        f"select unnest(json_transform(payload, '{structure}')) from {dataset}.quarantine "
+        "where entity = ? and (reason like 'failed great-expectations:%' "
+        "or reason like 'parent % quarantined: %')",
+        [entity.table],
+    )
+    try:
+        keys = con.execute(f"select key from ({entity.raw_sql.format(dataset='temp.main')})")
+        return {str(key) for (key,) in keys.fetchall() if key is not None}
+    finally:
+        con.execute(f'drop table temp.main."{entity.table}"')
 
 
 def _payload_id(payload: str, id_paths: tuple[str, ...]) -> str | None:

@@ -136,11 +136,16 @@ def _make_raw_assets(source: str) -> dg.AssetsDefinition:
             )
             for table, suite in RAW_SUITES[source].items()
         }
-        by_expectations = sum(r.quarantined for r in boundary.values())
+        with_parent: dict[str, int] = {}
+        for result in boundary.values():
+            for child, n in result.with_parent.items():
+                with_parent[child] = with_parent.get(child, 0) + n
+        by_expectations = sum(r.quarantined for r in boundary.values()) + sum(with_parent.values())
         total = _quarantine_total(warehouse, source)
         context.log.info(
             f"{source}: {summary.rows_by_table}; quarantined {summary.quarantined} by the "
-            f"parsers and {by_expectations} by great-expectations ({total} in quarantine)"
+            f"parsers and {by_expectations} by great-expectations, {sum(with_parent.values())} "
+            f"of them with their parent ({total} in quarantine)"
         )
         run_metadata: dict[str, Any] = {
             "load_ids": ", ".join(summary.load_ids) or "none",
@@ -149,8 +154,10 @@ def _make_raw_assets(source: str) -> dg.AssetsDefinition:
         for table in RAW_TABLES[source]:
             metadata: dict[str, Any] = {"rows_loaded": summary.rows_by_table.get(table, 0)}
             if table in boundary:
-                # Rows of this table great-expectations moved to quarantine in this run.
+                # Rows of this table great-expectations moved to quarantine in this run, and
+                # rows that followed a quarantined parent (an order's lines).
                 metadata["quarantined_by_expectations"] = boundary[table].quarantined
+                metadata["quarantined_with_parent"] = with_parent.get(table, 0)
             else:
                 # The source's quarantine: this run's additions by cause, and what it holds.
                 metadata["quarantined_records"] = summary.quarantined

@@ -17,6 +17,7 @@ fixed at the source comes back through the connector's lookback and passes.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +28,7 @@ from dlt.sources import DltSource
 
 from ingestion.common.expectations import TableSuite, Validation, validate
 from ingestion.common.quarantine import QUARANTINE_HINTS, QUARANTINE_TABLE, Quarantine
+from pipelines.defs.ingestion.suites import RAW_SUITES
 
 
 @dataclass
@@ -73,11 +75,29 @@ class LoadedKeys:
 
 @dataclass
 class BoundaryResult:
-    """A table's validation and how many of its rows were moved to quarantine."""
+    """A table's validation, how many of its rows were moved to quarantine, and how many rows
+    of other tables followed them as their children (by table)."""
 
     table: str
     validation: Validation | None  # None: the table does not exist (yet)
     quarantined: int = 0
+    with_parent: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class _Moving:
+    """Rows of one table on their way to the quarantine: the frame and each row's reason."""
+
+    table: str
+    suite: TableSuite
+    rows: Any  # pandas frame, as read from the warehouse
+    reasons: list[str]
+
+    def record_ids(self) -> list[str]:
+        return [
+            ":".join(str(row[k]) for k in self.suite.keys)
+            for row in self.rows[list(self.suite.keys)].to_dict("records")
+        ]
 
 
 def enforce_suite(
@@ -87,9 +107,13 @@ def enforce_suite(
     table: str,
     suite: TableSuite,
     only: pa.Table | None = None,
+    suites: Mapping[str, TableSuite] | None = None,
 ) -> BoundaryResult:
     """Validate ``raw_<source>.<table>`` and quarantine the rows that break ``suite``: the rows
-    whose keys are in ``only`` (``LoadedKeys.of``), or every row when ``only`` is None.
+    whose keys are in ``only`` (``LoadedKeys.of``), or every row when ``only`` is None. The
+    rows of ``suite.children`` that belong to a quarantined row follow it, and theirs in turn
+    (looked up in ``suites``, the source's suites, ``RAW_SUITES[source]`` by default), with
+    the reason ``parent <table> <id> quarantined: <why>``.
 
     ``con_factory()`` yields a DuckDB connection to the warehouse (closed on exit, so dlt finds
     the file unlocked when it writes the quarantine rows).
@@ -108,14 +132,27 @@ def enforce_suite(
     validation = validate(f"{schema}.{table}", suite, frame)
     if not validation.bad_rows:
         return BoundaryResult(table, validation)
+    positions = sorted(validation.bad_rows)
+    bad = _Moving(
+        table,
+        suite,
+        frame.iloc[positions].reset_index(drop=True),
+        [
+            "failed great-expectations: " + "; ".join(sorted(validation.bad_rows[p]))
+            for p in positions
+        ],
+    )
+    suites = RAW_SUITES.get(source, {}) if suites is None else suites
+    with con_factory() as con:
+        moving = [bad, *_descendants(con, schema, bad, suites)]
     quarantine = Quarantine(source=source)
-    bad = frame.iloc[sorted(validation.bad_rows)]
-    for position, row in zip(sorted(validation.bad_rows), bad.to_dict("records"), strict=True):
-        reason = "failed great-expectations: " + "; ".join(sorted(validation.bad_rows[position]))
-        record_id = ":".join(str(row.get(k)) for k in suite.keys)
-        quarantine.add(table, row, reason, record_id=record_id)
-    # Quarantine first: should the step die between the two writes, the row is still in the
-    # raw table and the next run quarantines it again (the quarantine id is a content hash).
+    for part in moving:
+        for row, reason, record_id in zip(
+            part.rows.to_dict("records"), part.reasons, part.record_ids(), strict=True
+        ):
+            quarantine.add(part.table, row, reason, record_id=record_id)
+    # Quarantine first: should the step die between the two writes, the rows are still in the
+    # raw tables and the next run quarantines them again (the quarantine id is a content hash).
     info = pipeline.run(
         dlt.resource(
             quarantine.to_arrow(),
@@ -126,14 +163,61 @@ def enforce_suite(
         loader_file_format="parquet",
     )
     info.raise_on_failed_jobs()
-    keys = bad[list(suite.keys)].drop_duplicates()
     with con_factory() as con:
-        con.register("bad_keys", keys)
-        con.execute(
-            f'delete from "{schema}"."{table}" t '
-            f"where exists (select 1 from bad_keys bad where {_same_key(suite)})"
+        for part in moving:
+            con.register("bad_keys", part.rows[list(part.suite.keys)].drop_duplicates())
+            con.execute(
+                f'delete from "{schema}"."{part.table}" t '
+                f"where exists (select 1 from bad_keys bad where {_same_key(part.suite)})"
+            )
+            con.unregister("bad_keys")
+    with_parent: dict[str, int] = {}
+    for part in moving[1:]:
+        with_parent[part.table] = with_parent.get(part.table, 0) + len(part.rows)
+    return BoundaryResult(table, validation, quarantined=len(bad.rows), with_parent=with_parent)
+
+
+def _descendants(
+    con: duckdb.DuckDBPyConnection,
+    schema: str,
+    parent: _Moving,
+    suites: Mapping[str, TableSuite],
+) -> list[_Moving]:
+    """The rows of ``parent.suite.children`` that belong to the moving rows, then theirs."""
+    found: list[_Moving] = []
+    for child in parent.suite.children:
+        if child.table not in suites:
+            raise ValueError(
+                f"{schema}.{parent.table}: child table {child.table!r} has no suite to name its key"
+            )
+        if not _table_exists(con, schema, child.table):
+            continue  # not loaded by this source's configuration (Shopify finance off)
+        parents = parent.rows[list(child.on.values())].copy()
+        parents["_parent_id"] = parent.record_ids()
+        parents["_parent_reason"] = parent.reasons
+        # One parent row per key: a parent listed twice (a duplicated key) moves its children
+        # once, under the first reason.
+        con.register("moving_parents", parents.drop_duplicates(subset=list(child.on.values())))
+        same = " and ".join(f'c."{mine}" = p."{theirs}"' for mine, theirs in child.on.items())
+        rows = con.execute(
+            f'select c.*, p._parent_id, p._parent_reason from "{schema}"."{child.table}" c '
+            f"join moving_parents p on {same}"
+        ).df()
+        con.unregister("moving_parents")
+        if rows.empty:
+            continue
+        reasons = [
+            f"parent {parent.table} {parent_id} quarantined: {why}"
+            for parent_id, why in zip(rows["_parent_id"], rows["_parent_reason"], strict=True)
+        ]
+        moving = _Moving(
+            child.table,
+            suites[child.table],
+            rows.drop(columns=["_parent_id", "_parent_reason"]),
+            reasons,
         )
-    return BoundaryResult(table, validation, quarantined=len(bad))
+        found += [moving, *_descendants(con, schema, moving, suites)]
+    return found
 
 
 def _same_key(suite: TableSuite) -> str:

@@ -8,11 +8,12 @@ have no suite: they hold what was refused, by definition.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
-from ingestion.amazon.expectations import SUITES as AMAZON
+from ingestion.amazon.expectations import SUITES as AMAZON_SUITES
 from ingestion.common.currencies import ISO_CURRENCIES, WITHDRAWN_CURRENCIES
-from ingestion.common.expectations import TableSuite
+from ingestion.common.expectations import Child, TableSuite
 from ingestion.files.canonical import LINE_KEY, LINE_MONEY_FIELDS, ORDER_KEY, ORDER_MONEY_FIELDS
 from ingestion.tracking.expectations import SUITES as TRACKING
 from ingestion.wms.expectations import SUITES as WMS
@@ -125,6 +126,11 @@ SHOPIFY = {
             "fulfillment_status": SHOPIFY_FULFILLMENT_STATUSES,
         },
         extra=_shopify_orders_rules,
+        # Everything Shopify serves inside an order or per order.
+        children=tuple(
+            Child(table, {"order_id": "id"})
+            for table in ("order_line_items", "transactions", "refunds", "fulfillments")
+        ),
     ),
     "order_line_items": TableSuite(
         keys=("id",),
@@ -156,6 +162,7 @@ SHOPIFY = {
         ),
         currencies=("transactions_currency", "currency"),
         timestamps=("created_at", "processed_at"),
+        children=(Child("refund_line_items", {"refund_id": "id"}),),
     ),
     "refund_line_items": TableSuite(
         keys=("id",),
@@ -169,6 +176,10 @@ SHOPIFY = {
         keys=("id",),
         timestamps=("created_at", "updated_at"),
         enums={"status": SHOPIFY_FULFILLMENT_STATES, "shipment_status": SHOPIFY_SHIPMENT_STATUSES},
+        children=(
+            Child("fulfillment_line_items", {"fulfillment_id": "id"}),
+            Child("fulfillment_tracking_numbers", {"fulfillment_id": "id"}),
+        ),
     ),
     "fulfillment_tracking_numbers": TableSuite(
         keys=("fulfillment_id", "tracking_position"), timestamps=("fulfillment_updated_at",)
@@ -244,6 +255,7 @@ PAYPAL = {
         currencies=("currency", "fee_currency"),
         timestamps=("initiated_at", "updated_at"),
         enums={"status": PAYPAL_STATUSES},
+        children=(Child("transaction_items", {"transaction_id": "transaction_id"}),),
     ),
     "transaction_items": TableSuite(
         keys=("transaction_id", "line_number"),
@@ -271,12 +283,23 @@ FILES = {
         money=ORDER_MONEY_FIELDS,
         currencies=("currency",),
         timestamps=("ordered_at", "updated_at", "cancelled_at"),
+        children=(Child("order_lines", {k: k for k in ORDER_KEY}),),
     ),
     "order_lines": TableSuite(
         keys=LINE_KEY,
         money=LINE_MONEY_FIELDS,
         currencies=("currency",),
         extra=_non_negative("quantity"),
+    ),
+}
+
+# An order's items are read per order (getOrderItems); the link is declared here, not beside
+# Amazon's parsers, while that package is being rewritten in parallel.
+AMAZON = {
+    **AMAZON_SUITES,
+    "orders": replace(
+        AMAZON_SUITES["orders"],
+        children=(Child("order_items", {"amazon_order_id": "amazon_order_id"}),),
     ),
 }
 
