@@ -21,7 +21,7 @@ from ingestion.common.parsing import utc_timestamp
 from ingestion.common.source_parts import MERGE, counted, quarantine_transformer
 from ingestion.stripe import settings
 from ingestion.stripe.client import iter_list_pages, make_client
-from ingestion.stripe.parsers import ParsedPage, parse_page
+from ingestion.stripe.parsers import ParsedPage, merge_pages, parse_page
 from tradelane import settings as tradelane_settings
 
 CURSOR_STATE_KEY = "created_cursors"
@@ -55,7 +55,8 @@ def stripe_source(
 
     @dlt.resource(name="stripe_pages", selected=False)
     def stripe_pages() -> Iterator[ParsedPage]:
-        """Parsed pages of every list; the transformers below pick their table from each.
+        """Parsed pages of every list, ``settings.BATCH_PAGES`` pages of one list at a time;
+        the transformers below pick their table from each.
 
         One cursor per list (the newest ``created`` loaded), kept in this resource's state and
         committed by dlt with the load package. A list's cursor moves only once the whole list
@@ -73,13 +74,19 @@ def stripe_source(
                 )
                 since = start if cursor is None else max(start, cursor - lookback)
                 newest = cursor
+                batch: list[ParsedPage] = []
                 for objects in iter_list_pages(api, f"/v1/{table}", since, page_size):
                     parsed = parse_page(table, objects)
                     if parsed.max_created is not None and (
                         newest is None or parsed.max_created > newest
                     ):
                         newest = parsed.max_created
-                    yield parsed
+                    batch.append(parsed)
+                    if len(batch) >= settings.BATCH_PAGES:
+                        yield merge_pages(batch)
+                        batch = []
+                if batch:
+                    yield merge_pages(batch)
                 if newest is not None:
                     cursors[table] = newest
 

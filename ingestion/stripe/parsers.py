@@ -530,3 +530,21 @@ def parse_page(table: str, objects: list[Any]) -> ParsedPage:
         quarantine=quarantine,
         max_created=max_created,
     )
+
+
+def merge_pages(pages: list[ParsedPage]) -> ParsedPage:
+    """Consecutive pages of one list as one: dlt pays about 8 ms per Arrow table a resource
+    yields (schema and table bookkeeping), more than parsing a 100-object page costs, so the
+    source yields a few pages at a time (``settings.BATCH_PAGES``)."""
+    if len(pages) == 1:
+        return pages[0]
+    quarantine = Quarantine(source=SOURCE)
+    for page in pages:
+        quarantine.rows += page.quarantine.rows
+    created = [p.max_created for p in pages if p.max_created is not None]
+    return ParsedPage(
+        table=pages[0].table,
+        rows=pa.concat_tables([p.rows for p in pages]),
+        quarantine=quarantine,
+        max_created=max(created, default=None),
+    )

@@ -9,6 +9,8 @@ OBJECTS: tuple[str, ...] = ("balance_transactions", "charges", "refunds", "dispu
 REAL_BASE_URL = "https://api.stripe.com"
 # Stripe's maximum page size for list endpoints.
 PAGE_SIZE = 100
+# Pages of one list handed to dlt as one Arrow table (``parsers.merge_pages`` says why).
+BATCH_PAGES = 10
 # First run reads everything created since this instant (Stripe opened in 2011).
 DEFAULT_START = "2011-01-01T00:00:00Z"
 # Re-read this window before each object's cursor on every run, because Stripe objects change
