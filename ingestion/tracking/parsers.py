@@ -15,6 +15,10 @@ AfterShip's quirks, each handled here and tested against AfterShip's own example
 
 A tracking that cannot be read exactly goes, with its checkpoints, to the quarantine with the
 reason and its raw payload; the rest of the page loads.
+
+The source reads pages column-wise (``columnar.py``); this per-record parser is the definition
+that reader is tested against, and what reads the trackings it leaves aside (malformed ones,
+values in uncommon forms, pages its schema cannot decode).
 """
 
 from __future__ import annotations
