@@ -52,6 +52,7 @@ REQUIRED_COLUMNS = (
     "product-name",
     "sku",
     "asin",
+    "item-status",
     "quantity",
     "currency",
     *_MONEY,
@@ -250,6 +251,12 @@ def parse_report(rows: pl.DataFrame, store_id: str | None, quarantine: Quarantin
         "asin": text["asin"],
         "title": pl.col("product-name"),
         "quantity_ordered": text["quantity"].cast(pl.Int64),
+        # The report has no shipped count, only the item's status: Shipped is every unit
+        # (the fulfillable quantity downstream must not count shipped units again).
+        "quantity_shipped": pl.when(text["item-status"] == "Shipped")
+        .then(text["quantity"].cast(pl.Int64))
+        .when(text["item-status"].is_in(["Unshipped", "Cancelled", "Pending"]))
+        .then(pl.lit(0, pl.Int64)),
         "promotion_ids": text["promotion-ids"],
         "price_designation": text["price-designation"],
     }

@@ -76,3 +76,13 @@ GET_REPORT_DOCUMENT_BURST = 15
 REPORT_POLL_INITIAL_S = 0.5
 REPORT_POLL_MAX_S = 60.0
 REPORT_TIMEOUT_S = 3600.0
+
+
+def configured_items_via() -> str:
+    """``sources.amazon.items_via`` as dlt resolves it (environment, then config files), or the
+    default: what tools outside the load (``tradelane reconcile``) use to know how the items
+    were read."""
+    import dlt
+
+    value = dlt.config.get("sources.amazon.items_via")
+    return str(value) if value else DEFAULT_ITEMS_VIA
