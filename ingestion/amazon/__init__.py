@@ -33,6 +33,7 @@ from ingestion.amazon import reports, settings
 from ingestion.amazon.client import iter_order_items, iter_order_pages, make_client
 from ingestion.amazon.parsers import (
     OrderRef,
+    ParsedOrders,
     ParsedPage,
     parse_order_items,
     parse_orders,
@@ -137,16 +138,22 @@ def amazon_source(
 
     def orders_only_pages() -> Iterator[ParsedPage]:
         """getOrders pages without their items (the reports bring those)."""
+        with orders_client() as orders_api:
+            for parsed, _ in order_walk(orders_api):
+                yield to_page(parsed, [])
+
+    def order_walk(orders_api: ApiClient) -> Iterator[tuple[ParsedOrders, datetime]]:
+        """getOrders pages from the orders cursor minus the lookback, parsed, each with the
+        cursor after it (already in the resource state)."""
         state = dlt.current.resource_state()
         cursor = utc_timestamp(state.get(CURSOR_STATE_KEY, start_date), "cursor")
         since = cursor - timedelta(seconds=lookback_seconds)
-        with orders_client() as orders_api:
-            for page in iter_order_pages(orders_api, marketplaces, amazon_time(since), page_size):
-                parsed = parse_orders(page, sellers)
-                if parsed.max_last_update_date is not None and parsed.max_last_update_date > cursor:
-                    cursor = parsed.max_last_update_date
-                    state[CURSOR_STATE_KEY] = cursor.isoformat()
-                yield to_page(parsed, [])
+        for page in iter_order_pages(orders_api, marketplaces, amazon_time(since), page_size):
+            parsed = parse_orders(page, sellers)
+            if parsed.max_last_update_date is not None and parsed.max_last_update_date > cursor:
+                cursor = parsed.max_last_update_date
+                state[CURSOR_STATE_KEY] = cursor.isoformat()
+            yield parsed, cursor
 
     @dlt.resource(name="order_pages", selected=False)
     def order_pages() -> Iterator[ParsedPage]:
@@ -167,17 +174,14 @@ def amazon_source(
         committed by dlt together with the load package, so a killed run resumes from the last
         *loaded* cursor, never past it.
         """
-        state = dlt.current.resource_state()
-        cursor = utc_timestamp(state.get(CURSOR_STATE_KEY, start_date), "cursor")
-        since = cursor - timedelta(seconds=lookback_seconds)
-        loaded = LoadedVersions(state, ITEMS_STATE_KEY, lookback_seconds)
+        loaded = LoadedVersions(dlt.current.resource_state(), ITEMS_STATE_KEY, lookback_seconds)
+        cursor = None
         with (
             orders_client() as orders_api,
             items_client() as items_api,
             RequestPool(item_request_workers) as pool,
         ):
-            for page in iter_order_pages(orders_api, marketplaces, amazon_time(since), page_size):
-                parsed = parse_orders(page, sellers)
+            for parsed, cursor in order_walk(orders_api):
                 # Unchanged since its items were loaded (a lookback re-read), or served twice in
                 # this walk (a page boundary repeated): its items are already here.
                 wanted = [
@@ -199,12 +203,10 @@ def amazon_source(
                     for items in pages:
                         item_rows += parse_order_items(items, order, parsed.quarantine)
                     loaded.mark(order.amazon_order_id, order.last_update_date)
-                if parsed.max_last_update_date is not None and parsed.max_last_update_date > cursor:
-                    cursor = parsed.max_last_update_date
-                    state[CURSOR_STATE_KEY] = cursor.isoformat()
                 loaded.prune(cursor)
                 yield to_page(parsed, item_rows)
-        loaded.save(cursor)
+        if cursor is not None:
+            loaded.save(cursor)
 
     @dlt.transformer(
         data_from=order_pages,
