@@ -289,3 +289,48 @@ def test_reconcile_compares_items_the_way_the_connector_reads_them(monkeypatch):
     monkeypatch.setenv("SOURCES__AMAZON__ITEMS_VIA", "orders_api")
     assert items.served_as == ("amazon", "order_items")
     assert items.parent == ("amazon", "orders")  # items come through their order there
+
+
+def test_a_warehouse_keyed_by_order_item_id_is_reset_once_and_reloads(sandbox, tmp_path):
+    """Before items were keyed by SKU, ``order_items``' key was (amazon_order_id,
+    order_item_id); the frozen schema refuses the new key until ``--reset-items``."""
+    import dlt
+    import pyarrow as pa
+    from dlt.pipeline.exceptions import PipelineStepFailed
+
+    from ingestion.amazon.__main__ import reset_items
+    from ingestion.common.source_parts import MERGE
+
+    @dlt.source(name="amazon", max_table_nesting=0)
+    def before() -> Any:
+        @dlt.resource(
+            name="order_items",
+            primary_key=["amazon_order_id", "order_item_id"],
+            write_disposition=MERGE,
+            schema_contract={"data_type": "freeze"},
+        )
+        def order_items() -> Any:
+            schema = pa.schema(
+                [
+                    pa.field("amazon_order_id", pa.string(), nullable=False),
+                    pa.field("order_item_id", pa.string(), nullable=False),
+                    ("seller_sku", pa.string()),
+                ]
+            )
+            yield pa.table(
+                {"amazon_order_id": ["1"], "order_item_id": ["2"], "seller_sku": ["3"]},
+                schema=schema,
+            )
+
+        return order_items
+
+    warehouse = tmp_path / "w.duckdb"
+    run_source(make_pipeline("amazon", warehouse), before(), "amazon")
+    with pytest.raises(PipelineStepFailed, match="seller_sku"):
+        load(sandbox.url, warehouse)
+    reset_items(make_pipeline("amazon", warehouse))
+    load(sandbox.url, warehouse)
+    lines = sandbox.state.table_as_of("order_lines").join(
+        visible_orders(sandbox.state).select("order_id"), on="order_id", how="semi"
+    )
+    assert loaded(warehouse, "select count(*) from raw_amazon.order_items") == [(lines.height,)]
