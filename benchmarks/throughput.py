@@ -120,7 +120,7 @@ def _run_server(port: int, n_orders: int, seed: int, ready: Any) -> None:
     """Child process: generate a world, lift every API's rate limit, serve it."""
     import uvicorn
 
-    from ingestion.sandbox import api_aftership, api_amazon, api_stripe
+    from ingestion.sandbox import api_aftership, api_amazon, api_amazon_reports, api_stripe
     from ingestion.sandbox.context import SandboxConfig
     from ingestion.sandbox.server import create_app
     from ingestion.sandbox.state import SandboxState
@@ -130,6 +130,10 @@ def _run_server(port: int, n_orders: int, seed: int, ready: Any) -> None:
     api_amazon.USAGE_PLANS = {
         op: api_amazon.UsagePlan(plan.published_rate, 10**9, UNLIMITED)
         for op, plan in api_amazon.USAGE_PLANS.items()
+    }
+    api_amazon_reports.USAGE_PLANS = {
+        op: api_amazon.UsagePlan(plan.published_rate, 10**9, UNLIMITED)
+        for op, plan in api_amazon_reports.USAGE_PLANS.items()
     }
     state = SandboxState.generate(seed=seed, n_orders=n_orders)
     counts = state.orders_view().group_by("channel_id").len().rows()
@@ -170,6 +174,7 @@ def sources(
             orders_burst=UNLIMITED,
             items_rate_per_s=UNLIMITED,
             items_burst=UNLIMITED,
+            reports_rate_per_s=UNLIMITED,
             stats=stats,
             **amazon_pool,
             **opts,
@@ -419,6 +424,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     unknown = set(only or ()) - set(sources("http://unused", httpx.MockTransport(print)))
     if unknown:
         parser.error(f"unknown sources: {', '.join(sorted(unknown))}")
+    from ingestion.amazon.settings import configured_items_via
+
     # As the Makefile sets them (DESIGN.md): no telemetry, no completed jobs kept, dlt state in
     # a throwaway folder so a benchmark never resumes from (or disturbs) a real pipeline.
     os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
@@ -429,6 +436,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": " ".join(["python -m benchmarks.throughput", *(argv or sys.argv[1:])]),
         "machine": machine(),
+        # How Amazon items were read (SOURCES__AMAZON__ITEMS_VIA; default: the Reports API).
+        "amazon_items_via": configured_items_via(),
         "runs": [],
     }
     for size in (int(s) for s in args.sizes.split(",") if s):

@@ -72,7 +72,7 @@ SUITES = {
         extra=_orders_rules,
     ),
     "order_items": TableSuite(
-        keys=("amazon_order_id", "order_item_id"),
+        keys=("amazon_order_id", "seller_sku"),
         money=ITEM_MONEY,
         currencies=tuple(f"{m}_currency" for m in ITEM_MONEY),
         timestamps=("order_last_update_date",),

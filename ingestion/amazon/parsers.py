@@ -128,11 +128,14 @@ ORDERS_SCHEMA = pa.schema(
 ORDER_ITEMS_SCHEMA = pa.schema(
     [
         pa.field("amazon_order_id", pa.string(), nullable=False),
-        pa.field("order_item_id", pa.string(), nullable=False),
+        # An order holds one item per SKU, and the All Orders report names items only by SKU
+        # (no OrderItemId), so (amazon_order_id, seller_sku) is the key both ways of loading
+        # items share; order_item_id is filled where getOrderItems served it.
+        pa.field("seller_sku", pa.string(), nullable=False),
+        ("order_item_id", pa.string()),
         ("store_id", pa.string()),
         ("order_last_update_date", UTC_TIMESTAMP_TYPE),
         ("asin", pa.string()),
-        ("seller_sku", pa.string()),
         ("title", pa.string()),
         ("quantity_ordered", pa.int64()),
         ("quantity_shipped", pa.int64()),
@@ -308,10 +311,10 @@ def parse_order_item(item: Any, order: OrderRef) -> dict[str, Any]:
     row: dict[str, Any] = {
         "amazon_order_id": order.amazon_order_id,
         "order_item_id": required_str(item.get("OrderItemId"), "OrderItemId"),
+        "seller_sku": required_str(item.get("SellerSKU"), "SellerSKU"),
         "store_id": order.store_id,
         "order_last_update_date": order.last_update_date,
         "asin": _text(item, "ASIN"),
-        "seller_sku": _text(item, "SellerSKU"),
         "title": _text(item, "Title"),
         "quantity_ordered": _count(item.get("QuantityOrdered"), "QuantityOrdered", True),
         "quantity_shipped": _count(item.get("QuantityShipped"), "QuantityShipped"),

@@ -47,3 +47,42 @@ SANDBOX_SELLER_IDS = {
 # more (the sandbox, a seller with a raised plan) the pool overlaps one response's decoding
 # with the next requests' round trips (benchmarks/README.md, "Ingestion throughput").
 ITEM_REQUEST_WORKERS = 4
+
+# How order items are read: "reports" (default) from the All Orders report of the Reports API,
+# a few requests per marketplace whatever the number of orders; "orders_api" from getOrderItems,
+# one request per new or changed order (0.5/s published: about 43,000 orders a day at most).
+# ``SOURCES__AMAZON__ITEMS_VIA``.
+ITEMS_VIA = ("reports", "orders_api")
+DEFAULT_ITEMS_VIA = "reports"
+# Reports API 2021-06-30. GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL: every order of
+# both fulfilment channels and every status, one tab-separated row per item with its prices,
+# selected by last update (so it is incremental like getOrders) and needing no restricted
+# (PII) role. The order reports that carry an order-item-id (GET_FLAT_FILE_ORDER_REPORT_DATA_*,
+# GET_FLAT_FILE_ACTIONABLE_ORDER_DATA_SHIPPING) cover seller-fulfilled orders only and need the
+# restricted role; the XML variant of All Orders carries no item id either.
+REPORTS_PATH = "/reports/2021-06-30/reports"
+REPORT_PATH = "/reports/2021-06-30/reports/{report_id}"
+REPORT_DOCUMENT_PATH = "/reports/2021-06-30/documents/{document_id}"
+REPORT_TYPE = "GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL"
+# Published usage plans (reports_2021-06-30.json).
+CREATE_REPORT_RATE = 0.0167
+CREATE_REPORT_BURST = 15
+GET_REPORT_RATE = 2.0
+GET_REPORT_BURST = 15
+GET_REPORT_DOCUMENT_RATE = 0.0167
+GET_REPORT_DOCUMENT_BURST = 15
+# Polling getReport: first wait, doubling up to the cap, and how long a report may take before
+# the run gives up (Amazon documents up to 45 minutes for large order reports).
+REPORT_POLL_INITIAL_S = 0.5
+REPORT_POLL_MAX_S = 60.0
+REPORT_TIMEOUT_S = 3600.0
+
+
+def configured_items_via() -> str:
+    """``sources.amazon.items_via`` as dlt resolves it (environment, then config files), or the
+    default: what tools outside the load (``tradelane reconcile``) use to know how the items
+    were read."""
+    import dlt
+
+    value = dlt.config.get("sources.amazon.items_via")
+    return str(value) if value else DEFAULT_ITEMS_VIA

@@ -751,3 +751,236 @@ def orders_json(orders: pl.DataFrame, lookups: Lookups) -> pl.Series:
         ]
     )
     return frame.select(order.cast(pl.Binary).alias("_json")).to_series()
+
+
+# --- Reports API: the All Orders flat file ---------------------------------------------------
+
+# GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL, columns in Amazon's order (SP-API "Order
+# Tracking reports attributes"; the same header ``ingestion/files/mappings/amazon_all_orders.yml``
+# reads from a Seller Central download).
+REPORT_COLUMNS = (
+    "amazon-order-id",
+    "merchant-order-id",
+    "purchase-date",
+    "last-updated-date",
+    "order-status",
+    "fulfillment-channel",
+    "sales-channel",
+    "order-channel",
+    "ship-service-level",
+    "product-name",
+    "sku",
+    "asin",
+    "item-status",
+    "quantity",
+    "currency",
+    "item-price",
+    "item-tax",
+    "shipping-price",
+    "shipping-tax",
+    "gift-wrap-price",
+    "gift-wrap-tax",
+    "item-promotion-discount",
+    "ship-promotion-discount",
+    "ship-city",
+    "ship-state",
+    "ship-postal-code",
+    "ship-country",
+    "promotion-ids",
+    "is-business-order",
+    "purchase-order-number",
+    "price-designation",
+)
+# The report prints times with a numeric offset, not getOrders' ``Z``.
+_REPORT_TIME = "%Y-%m-%dT%H:%M:%S+00:00"
+# getOrders' OrderStatus -> the report's order-status (the report spells Cancelled British).
+_REPORT_ORDER_STATUS = {"Canceled": "Cancelled"}
+
+
+def _product_frame(lines: pl.DataFrame, lookups: Lookups) -> pl.DataFrame:
+    """(sku, title, asin) of every SKU on ``lines``, as ``render_items`` names them: a few
+    hundred SKUs, so built row by row and joined."""
+    rows = []
+    for sku in lines["sku"].unique().to_list():
+        product = lookups.products.get(sku, {})
+        title = product.get("title") or sku
+        if product.get("variant_title"):
+            title = f"{title} - {product['variant_title']}"
+        asin = product.get("asin") or f"B0{_base36(mix(text_hash(sku), 8), 8).upper()}"
+        rows.append((sku, title, asin))
+    return pl.DataFrame(
+        rows, schema={"sku": pl.String, "_title": pl.String, "_asin": pl.String}, orient="row"
+    )
+
+
+def _flat_text(column: pl.Expr) -> pl.Expr:
+    """A flat file cell: Amazon's TSV has no quoting, so tabs and line breaks become spaces."""
+    return column.str.replace_all(r"[\t\r\n]", " ")
+
+
+def all_orders_report(orders: pl.DataFrame, lines: pl.DataFrame, lookups: Lookups) -> pl.DataFrame:
+    """Every order item of ``orders`` (rows of ``amazon_orders``) as the All Orders report row,
+    with the same values getOrders and getOrderItems serve at the same clock: one String column
+    per ``REPORT_COLUMNS`` entry (null where the report leaves the cell empty), plus the
+    marketplace (``_marketplace``) and the order's ``update_us`` to cut a report's window, and
+    ``_order_item_id`` (the item's getOrderItems id, never printed). ``lines`` are the orders'
+    ``order_lines`` with ``qty_shipped`` (units shipped by the clock).
+
+    Amazon's rules kept: a Pending order's items carry no currency, prices or address;
+    item-price is the whole line's price; the order's shipping and its tax sit on its first
+    line; promotion discounts are negative amounts; a cancelled order's items are Cancelled."""
+    if orders.height == 0 or lines.height == 0:
+        return pl.DataFrame(
+            schema={
+                **dict.fromkeys(REPORT_COLUMNS, pl.String),
+                "_marketplace": pl.String,
+                "update_us": pl.Int64,
+                "_order_item_id": pl.String,
+            }
+        )
+    keep = [
+        "order_id",
+        "external_order_id",
+        "name",
+        "created_at",
+        "last_update",
+        "update_us",
+        "order_status",
+        "fulfillment_channel",
+        "marketplace_id",
+        "marketplace_country",
+        "currency",
+        "total_shipping_minor",
+        "total_tax_minor",
+        "customer_id",
+        *[c for c in ("gift_message", "is_express") if c in orders.columns],
+    ]
+    frame = (
+        lines.select(
+            "order_id",
+            "line_id",
+            "sku",
+            "quantity",
+            "unit_price_minor",
+            "tax_minor",
+            "discount_minor",
+            "qty_shipped",
+        )
+        .join(orders.select(keep), on="order_id", how="inner")
+        .join(
+            lookups.customers.select(
+                "c_customer_id", "c_city", "c_province_code", "c_postal_code", "c_country_code"
+            ),
+            left_on="customer_id",
+            right_on="c_customer_id",
+            how="left",
+        )
+        .join(_product_frame(lines, lookups), on="sku", how="left")
+        .with_columns(
+            _first=pl.col("line_id") == pl.col("line_id").min().over("order_id"),
+            _line_tax=pl.col("tax_minor").sum().over("order_id"),
+        )
+    )
+    scale = scale_of(pl.col("currency"), frame["currency"].unique().to_list())
+    oid = pl.col("order_id")
+    status = pl.col("order_status")
+    priced = status != "Pending"
+    japan = pl.col("marketplace_id") == "A1VC38T7YXB528"
+    business = _per_mille_expr(oid, 1) < 60
+    gift_message = (
+        truthy(pl.col("gift_message").cast(pl.String))
+        if "gift_message" in frame.columns
+        else pl.lit(False)
+    )
+    gift = gift_message | (_per_mille_expr(oid, 7) < 30)
+    express = (
+        pl.col("is_express").fill_null(False) if "is_express" in frame.columns else pl.lit(False)
+    )
+    service_roll = _per_mille_expr(oid, 5)
+    category = (
+        pl.when(express)
+        .then(pl.lit("Expedited"))
+        .when(japan & (pl.col("fulfillment_channel") == "MFN") & (service_roll < 100))
+        .then(pl.lit("Scheduled"))
+        .when(service_roll < 150)
+        .then(pl.lit("Expedited"))
+        .otherwise(pl.lit("Standard"))
+    )
+    ship = pl.when(pl.col("_first")).then(pl.col("total_shipping_minor")).otherwise(0)
+    ship_tax = (
+        pl.when(pl.col("_first"))
+        .then(pl.max_horizontal(pl.lit(0), pl.col("total_tax_minor") - pl.col("_line_tax")))
+        .otherwise(0)
+    )
+
+    def amount(minor: pl.Expr) -> pl.Expr:
+        return pl.when(priced).then(money(minor, scale))
+
+    def address(column: str) -> pl.Expr:
+        return pl.when(priced).then(_flat_text(pl.col(column).cast(pl.String)))
+
+    cancelled = status == "Canceled"
+    fmt = _REPORT_TIME
+    report = frame.sort("update_us", "external_order_id", "line_id").select(
+        pl.col("external_order_id").alias("amazon-order-id"),
+        pl.when(truthy(pl.col("name")))
+        .then(pl.col("name"))
+        .otherwise(pl.col("external_order_id"))
+        .alias("merchant-order-id"),
+        pl.col("created_at").dt.strftime(fmt).alias("purchase-date"),
+        pl.col("last_update").dt.strftime(fmt).alias("last-updated-date"),
+        status.replace(_REPORT_ORDER_STATUS).alias("order-status"),
+        pl.when(pl.col("fulfillment_channel") == "AFN")
+        .then(pl.lit("Amazon"))
+        .otherwise(pl.lit("Merchant"))
+        .alias("fulfillment-channel"),
+        pl.col("marketplace_id")
+        .replace_strict(
+            {m: spec[0] for m, spec in MARKETPLACES.items()},
+            default="Non-Amazon",
+            return_dtype=pl.String,
+        )
+        .alias("sales-channel"),
+        pl.lit(None, pl.String).alias("order-channel"),
+        category.alias("ship-service-level"),
+        _flat_text(pl.col("_title")).alias("product-name"),
+        pl.col("sku"),
+        pl.col("_asin").alias("asin"),
+        pl.when(cancelled)
+        .then(pl.lit("Cancelled"))
+        .when(pl.col("qty_shipped") >= pl.col("quantity"))
+        .then(pl.lit("Shipped"))
+        .otherwise(pl.lit("Unshipped"))
+        .alias("item-status"),
+        pl.col("quantity").cast(pl.String),
+        pl.when(priced).then(pl.col("currency")).alias("currency"),
+        amount(pl.col("unit_price_minor") * pl.col("quantity")).alias("item-price"),
+        amount(pl.col("tax_minor")).alias("item-tax"),
+        amount(ship).alias("shipping-price"),
+        amount(ship_tax).alias("shipping-tax"),
+        pl.when(gift).then(amount(pl.lit(0))).alias("gift-wrap-price"),
+        pl.when(gift).then(amount(pl.lit(0))).alias("gift-wrap-tax"),
+        amount(-pl.col("discount_minor")).alias("item-promotion-discount"),
+        amount(pl.lit(0)).alias("ship-promotion-discount"),
+        address("c_city").alias("ship-city"),
+        address("c_province_code").alias("ship-state"),
+        address("c_postal_code").alias("ship-postal-code"),
+        address("c_country_code").alias("ship-country"),
+        pl.when(priced & (pl.col("discount_minor") > 0))
+        .then(
+            pl.concat_str([pl.lit("PLM_"), _base36_expr(mix_expr(oid, 9), 10).str.to_uppercase()])
+        )
+        .alias("promotion-ids"),
+        pl.when(business)
+        .then(pl.lit("true"))
+        .otherwise(pl.lit("false"))
+        .alias("is-business-order"),
+        pl.when(business)
+        .then((mix_expr(oid, 3) % 10**13).cast(pl.String).str.zfill(13))
+        .alias("purchase-order-number"),
+        pl.when(business).then(pl.lit("BusinessPrice")).alias("price-designation"),
+        pl.col("marketplace_id").alias("_marketplace"),
+        pl.col("update_us"),
+        (pl.col("line_id") % 10**14).cast(pl.String).str.zfill(14).alias("_order_item_id"),
+    )
+    return report

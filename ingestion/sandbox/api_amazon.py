@@ -39,6 +39,7 @@ import base64
 import binascii
 import threading
 import uuid
+import weakref
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -505,9 +506,22 @@ class _AmazonApi:
         return payload
 
 
+_APIS: dict[int, _AmazonApi] = {}
+
+
+def amazon_api(ctx: SandboxContext) -> _AmazonApi:
+    """The one Orders API of ``ctx``: the Reports API (``api_amazon_reports``) reads the same
+    per-clock snapshot, so a clock position is derived once for both."""
+    api = _APIS.get(id(ctx))
+    if api is None or api.ctx is not ctx:
+        api = _APIS[id(ctx)] = _AmazonApi(ctx)
+        weakref.finalize(ctx, _APIS.pop, id(ctx), None)
+    return api
+
+
 def routes(ctx: SandboxContext) -> list[Route]:
     """SP-API Orders v0 routes over ``ctx`` (operation names as in ordersV0.json)."""
-    api = _AmazonApi(ctx)
+    api = amazon_api(ctx)
     return [
         Route(PREFIX, api.get_orders, methods=["GET"]),
         Route(f"{PREFIX}/{{order_id}}", api.get_order, methods=["GET"]),

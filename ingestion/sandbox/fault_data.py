@@ -127,6 +127,16 @@ SHAPES: dict[tuple[str, str], RecordShape] = {
         required=("SellerSKU", "QuantityOrdered", "ItemPrice"),
         objects=("ItemPrice", "ItemTax"),
     ),
+    # Rows of the All Orders report (api_amazon_reports): flat text cells, no nested object, so
+    # "wrong_type" writes a JSON object where an amount belongs.
+    ("amazon", "order_report"): RecordShape(
+        money=("item-price", "item-tax", "shipping-price"),
+        timestamps=("last-updated-date", "purchase-date"),
+        quantities=("quantity",),
+        currencies=("currency",),
+        required=("purchase-date", "last-updated-date", "quantity"),
+        objects=("item-price",),
+    ),
     ("stripe", "charges"): RecordShape(
         money=("amount", "amount_captured", "amount_refunded"),
         timestamps=("created",),
@@ -196,6 +206,15 @@ def _amazon_item_ids(world: World) -> pl.Series:
     lines = world.order_lines.filter(pl.col("order_id").is_in(amazon.implode()))
     # amazon_render.order_item_id, vectorized: the line id's last 14 digits, zero-padded.
     return (lines["line_id"] % 10**14).cast(pl.String).str.zfill(14)
+
+
+def _amazon_report_ids(world: World) -> list[tuple[str, str]]:
+    """(amazon-order-id, sku) of every item row the All Orders report can serve."""
+    orders = world.orders.filter(pl.col("channel_id").str.starts_with("amazon"))
+    rows = world.order_lines.join(
+        orders.select("order_id", "external_order_id"), on="order_id", how="inner"
+    )
+    return list(zip(rows["external_order_id"], rows["sku"], strict=True))
 
 
 def _shopify_finance_time_ordered(kind: str) -> IdExtractor:
@@ -272,6 +291,7 @@ SERVED_IDS: dict[tuple[str, str], IdExtractor] = {
         "orders", "external_order_id", pl.col("channel_id").str.starts_with("amazon")
     ),
     ("amazon", "order_items"): _amazon_item_ids,
+    ("amazon", "order_report"): _amazon_report_ids,
     ("stripe", "charges"): _where("payments", "payment_id", pl.col("provider") == "stripe"),
     ("stripe", "refunds"): _where(
         "payment_refunds", "payment_refund_id", pl.col("payment_refund_id").str.starts_with("re_")

@@ -76,7 +76,7 @@ def api_family(path: str) -> str:
     """Which API a path belongs to, so that injected errors look like that API's."""
     if path.startswith("/admin/api/"):
         return "shopify"
-    if path.startswith("/orders/v0"):
+    if path.startswith(("/orders/v0", "/reports/2021-06-30")):
         return "amazon"
     if path.startswith(("/v1/reporting", "/v1/oauth2")):
         return "paypal"

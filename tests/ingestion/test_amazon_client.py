@@ -222,7 +222,7 @@ def load(api: FakeSellingPartner, warehouse: Path, **options) -> RequestStats:
         page_size=4,
         stats=stats,
         client_options={"transport": httpx.MockTransport(api), "sleep": lambda s: None},
-        **options,
+        **{"items_via": "orders_api", **options},
     )
     run_source(make_pipeline("amazon", warehouse), source, "amazon", stats)
     return stats

@@ -122,9 +122,22 @@ def test_absent_money_is_null_not_an_error():
     _, order = example_orders()[0]
     row = parse_order({**order, "OrderStatus": "Canceled"}, SELLER)
     assert (row["order_total"], row["order_total_currency"]) == (None, None)
-    pending_item = {"ASIN": "B0X", "OrderItemId": "00000000000001", "QuantityOrdered": 2}
+    pending_item = {
+        "ASIN": "B0X",
+        "SellerSKU": "SKU-1",
+        "OrderItemId": "00000000000001",
+        "QuantityOrdered": 2,
+    }
     [item] = parse_order_items([pending_item], REF, Quarantine(source="amazon"))
     assert item["item_price"] is None and item["quantity_shipped"] is None
+
+
+def test_an_item_without_its_seller_sku_is_quarantined():
+    """(AmazonOrderId, SellerSKU) keys an item whichever way items are read."""
+    quarantine = Quarantine(source="amazon")
+    item = {"ASIN": "B0X", "OrderItemId": "00000000000001", "QuantityOrdered": 2}
+    assert parse_order_items([item], REF, quarantine) == []
+    assert "SellerSKU" in quarantine.rows[0]["reason"]
 
 
 def test_order_total_is_read_exactly():

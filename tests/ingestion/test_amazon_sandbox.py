@@ -56,8 +56,12 @@ GAP = sandbox_gap()
 pytestmark = pytest.mark.skipif(GAP is not None, reason=f"Amazon sandbox not ready: {GAP}")
 
 
+ITEMS_VIA = ("reports", "orders_api")
+
+
 def load(url: str, warehouse: Path, **options) -> RequestStats:
     stats = RequestStats()
+    options.setdefault("report_poll_initial_s", 0.01)
     run_source(
         make_pipeline("amazon", warehouse),
         amazon_source(endpoint=url, stats=stats, **options),
@@ -87,13 +91,16 @@ def loaded(warehouse: Path, sql: str) -> list[tuple]:
         return con.execute(sql).fetchall()
 
 
-def test_amazon_loads_every_visible_order_and_reloading_changes_nothing(sandbox, tmp_path):
+@pytest.mark.parametrize("items_via", ITEMS_VIA)
+def test_amazon_loads_every_visible_order_and_reloading_changes_nothing(
+    sandbox, tmp_path, items_via
+):
     warehouse = tmp_path / "w.duckdb"
-    load(sandbox.url, warehouse)
-    orders_key, items_key = "amazon_order_id", "amazon_order_id || ':' || order_item_id"
+    load(sandbox.url, warehouse, items_via=items_via)
+    orders_key, items_key = "amazon_order_id", "amazon_order_id || ':' || seller_sku"
     first = table_fingerprint(warehouse, "raw_amazon.orders", orders_key)
     first_items = table_fingerprint(warehouse, "raw_amazon.order_items", items_key)
-    load(sandbox.url, warehouse)
+    load(sandbox.url, warehouse, items_via=items_via)
     assert table_fingerprint(warehouse, "raw_amazon.orders", orders_key) == first
     assert table_fingerprint(warehouse, "raw_amazon.order_items", items_key) == first_items
 
@@ -135,17 +142,18 @@ def test_amazon_loads_every_visible_order_and_reloading_changes_nothing(sandbox,
     )
 
 
-def test_incremental_run_picks_up_new_orders_and_status_changes(tmp_path):
+@pytest.mark.parametrize("items_via", ITEMS_VIA)
+def test_incremental_run_picks_up_new_orders_and_status_changes(tmp_path, items_via):
     state = SandboxState.generate(seed=11, n_orders=300)
     warehouse = tmp_path / "w.duckdb"
     with running_sandbox(state=state) as url:
-        load(url, warehouse)
+        load(url, warehouse, items_via=items_via)
         before = visible_orders(state).select(
             "external_order_id", was=pl.col("order_status"), was_at=pl.col("last_update")
         )
         state.advance(days=4)
         after = visible_orders(state)
-        stats = load(url, warehouse)
+        stats = load(url, warehouse, items_via=items_via)
 
     changed = after.join(before, on="external_order_id").filter(
         pl.col("last_update") > pl.col("was_at")
@@ -157,13 +165,27 @@ def test_incremental_run_picks_up_new_orders_and_status_changes(tmp_path):
         loaded(warehouse, "select amazon_order_id, order_status from raw_amazon.orders")
     )
     assert statuses == dict(after.select("external_order_id", "order_status").iter_rows())
-    # Items were fetched again only for the orders that changed or are new (plus a few getOrders
-    # pages), not for the whole history.
+    # Every item of every visible order, at its latest version: the quantities of the new
+    # orders' lines are there, once each.
+    lines = state.table_as_of("order_lines").join(
+        after.select("order_id"), on="order_id", how="semi"
+    )
+    assert loaded(
+        warehouse, "select count(*), sum(quantity_ordered) from raw_amazon.order_items"
+    ) == [(lines.height, lines["quantity"].sum())]
     pages = after.height // 100 + 2
-    assert stats.requests <= changed.height + new.height + pages < after.height
+    if items_via == "orders_api":
+        # Items were fetched again only for the orders that changed or are new (plus a few
+        # getOrders pages), not for the whole history.
+        assert stats.requests <= changed.height + new.height + pages < after.height
+    else:
+        # The getOrders pages and four marketplaces' reports (create, three polls, document,
+        # download), whatever the number of orders.
+        assert stats.requests <= pages + 4 * 6
 
 
-def test_a_429_storm_costs_time_but_no_record(tmp_path, monkeypatch):
+@pytest.mark.parametrize("items_via", ITEMS_VIA)
+def test_a_429_storm_costs_time_but_no_record(tmp_path, monkeypatch, items_via):
     # Usage plans with a burst of 2 against a client that starts believing it may burst 50:
     # SP-API's 429s carry no Retry-After, so the client must back off on its own.
     plans = {
@@ -177,6 +199,7 @@ def test_a_429_storm_costs_time_but_no_record(tmp_path, monkeypatch):
         stats = load(
             url,
             warehouse,
+            items_via=items_via,
             page_size=20,
             orders_rate_per_s=100,
             orders_burst=50,
@@ -193,12 +216,13 @@ def test_a_429_storm_costs_time_but_no_record(tmp_path, monkeypatch):
     assert loaded(warehouse, "select count(*) from raw_amazon.order_items") == [(lines.height,)]
 
 
-def test_malformed_records_are_quarantined_and_the_rest_loads(tmp_path):
+@pytest.mark.parametrize("items_via", ITEMS_VIA)
+def test_malformed_records_are_quarantined_and_the_rest_loads(tmp_path, items_via):
     profile = FaultProfile(name="malformed", malformed_share=0.05, duplicate_share=0.2)
     state = SandboxState.generate(seed=13, n_orders=300)
     warehouse = tmp_path / "w.duckdb"
     with running_sandbox(state=state, config=SandboxConfig(faults=profile)) as url:
-        load(url, warehouse, page_size=25)
+        load(url, warehouse, page_size=25, items_via=items_via)
     truth = visible_orders(state)
     seed = state.world.seed
     broken = {

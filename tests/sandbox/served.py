@@ -30,6 +30,7 @@ ID_FIELDS: dict[tuple[str, str], tuple[str, ...]] = {
     ("shopify", "orders"): ("id",),
     ("amazon", "orders"): ("AmazonOrderId",),
     ("amazon", "order_items"): ("OrderItemId",),
+    ("amazon", "order_report"): ("amazon-order-id", "sku"),
     **{("stripe", entity): ("id",) for entity in stripe_settings.OBJECTS},
     ("paypal", "transactions"): ("transaction_info.transaction_id",),
     ("aftership", "trackings"): ("tracking_number",),
@@ -145,6 +146,26 @@ def _amazon(url: str, out: Records, parents: Records) -> None:
         served = parents[("amazon", "orders")]
         for order_id in sorted({o.get("AmazonOrderId") for o in served} - {None}):
             out[("amazon", "order_items")] += _flat(amazon.iter_order_items(api, order_id))
+    out[("amazon", "order_report")] = _amazon_report_rows(url, token)
+
+
+def _amazon_report_rows(url: str, token: str) -> list[dict[str, Any]]:
+    """Every row of the All Orders report of every marketplace, as text cells."""
+    from ingestion.amazon import reports
+
+    with (
+        amazon.make_client(url, token, "reports", 500.0, 500.0) as api,
+        ApiClient("download", "", {}, TokenBucket(rate_per_s=500.0, capacity=500.0)) as download,
+    ):
+        ids = reports.create_reports(
+            api, amazon_settings.DEFAULT_MARKETPLACE_IDS, "2000-01-01T00:00:00Z"
+        )
+        rows: list[dict[str, Any]] = []
+        for report in reports.wait_for_reports(api, ids, poll_initial_s=0.0):
+            if report.document_id is not None:
+                content = reports.download_document(api, download, report.document_id)
+                rows += reports.read_report(content).to_dicts()
+        return rows
 
 
 def _wms(url: str, out: Records) -> None:

@@ -260,6 +260,8 @@ def _amazon_order_rows(ledger: Ledger) -> pl.DataFrame:
 
 
 def _amazon_item_rows(ledger: Ledger) -> pl.DataFrame:
+    """Every Amazon order line, keyed by its OrderItemId (``amazon_render.order_item_id``) as
+    getOrderItems serves it."""
     from ingestion.sandbox.amazon_render import is_pending
 
     now = pl.lit(ledger.now).cast(pl.Datetime("us", "UTC"))
@@ -284,6 +286,62 @@ def _amazon_item_rows(ledger: Ledger) -> pl.DataFrame:
         pl.when(priced).then(e4("tax_minor", "currency")).alias("item_tax_e4"),
         pl.col("external_order_id").alias("parent"),
     )
+
+
+def _amazon_report_item_rows(ledger: Ledger) -> pl.DataFrame:
+    """The same lines keyed as the All Orders report names them, ``<AmazonOrderId>:<sku>``. No
+    parent: the report is read whole, so an order refused by getOrders keeps its items."""
+    return (
+        _amazon_item_rows(ledger)
+        .with_columns(pl.concat_str("amazon_order_id", pl.lit(":"), "seller_sku").alias("key"))
+        .drop("parent")
+    )
+
+
+_AMAZON_ITEM_COLUMNS = (
+    f"amazon_order_id, seller_sku, quantity_ordered, item_price_currency, "
+    f"{sql_e4('item_price')} as item_price_e4, {sql_e4('item_tax')} as item_tax_e4 "
+    f"from {{dataset}}.order_items"
+)
+_AMAZON_ITEM_MONEY = (
+    ("item_price_e4", "item_price_currency"),
+    ("item_tax_e4", "item_price_currency"),
+)
+# raw_amazon.order_items per way of reading items (``sources.amazon.items_via``): the key and the
+# list a malformed item was served in differ, the rows compared do not.
+AMAZON_ITEMS: dict[str, Entity] = {
+    "orders_api": Entity(
+        "amazon",
+        "order_items",
+        f"select order_item_id as key, {_AMAZON_ITEM_COLUMNS}",
+        _amazon_item_rows,
+        ("amazon", "order_items"),
+        ("order_item",),
+        ("OrderItemId",),
+        parent=("amazon", "orders"),
+        money=_AMAZON_ITEM_MONEY,
+    ),
+    "reports": Entity(
+        "amazon",
+        "order_items",
+        f"select amazon_order_id || ':' || seller_sku as key, {_AMAZON_ITEM_COLUMNS}",
+        _amazon_report_item_rows,
+        ("amazon", "order_report"),
+        ("order_report_row",),
+        ("amazon-order-id", "sku"),
+        money=_AMAZON_ITEM_MONEY,
+    ),
+}
+
+
+class _AmazonItems:
+    """``AMAZON_ITEMS`` of the way the Amazon connector is configured to read items, looked up
+    when reconcile reads it (configuration is read at run time, never at import)."""
+
+    def __getattr__(self, name: str) -> Any:
+        from ingestion.amazon.settings import configured_items_via
+
+        return getattr(AMAZON_ITEMS[configured_items_via()], name)
 
 
 def _stripe(table: str, id_column: str, condition: pl.Expr, *money: str) -> Callable:
@@ -473,19 +531,7 @@ RAW_ENTITIES: tuple[Entity, ...] = (
         ("AmazonOrderId",),
         money=(("order_total_e4", "order_total_currency"),),
     ),
-    Entity(
-        "amazon",
-        "order_items",
-        f"select order_item_id as key, amazon_order_id, seller_sku, quantity_ordered, "
-        f"item_price_currency, {sql_e4('item_price')} as item_price_e4, "
-        f"{sql_e4('item_tax')} as item_tax_e4 from {{dataset}}.order_items",
-        _amazon_item_rows,
-        ("amazon", "order_items"),
-        ("order_item",),
-        ("OrderItemId",),
-        parent=("amazon", "orders"),
-        money=(("item_price_e4", "item_price_currency"), ("item_tax_e4", "item_price_currency")),
-    ),
+    _AmazonItems(),  # type: ignore[list-item]  # an Entity by delegation
     Entity(
         "stripe",
         "charges",

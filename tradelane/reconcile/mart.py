@@ -164,14 +164,18 @@ def _order_rows(side: LedgerSide) -> pl.DataFrame:
 def _amazon_amounts(side: LedgerSide, orders: pl.DataFrame) -> pl.DataFrame:
     """Amazon's amounts add up from getOrderItems: ItemPrice (the whole line), PromotionDiscount,
     ItemTax, and the order's shipping with its tax on the first line. A Pending order's items
-    (unpaid, or held for review) carry no prices; a quarantined item is not summed. The total
-    is OrderTotal."""
+    (unpaid, or held for review) carry no prices; a quarantined item is not summed (named by
+    its OrderItemId in getOrderItems, by ``<AmazonOrderId>:<sku>`` in the All Orders report,
+    whichever way the connector reads items). The total is OrderTotal."""
+    from ingestion.amazon.settings import configured_items_via
+
     amazon = orders.filter(pl.col("channel") == "amazon")
     held = pl.col("held_at").is_not_null() & pl.col("released_at").is_null()
     priced = pl.col("paid_at").is_not_null() & ~held
     lines = side.ledger("order_lines").join(
         amazon.select(
             "order_id",
+            "external_order_id",
             priced.alias("is_priced"),
             "total_shipping_minor",
             "total_tax_minor",
@@ -183,13 +187,18 @@ def _amazon_amounts(side: LedgerSide, orders: pl.DataFrame) -> pl.DataFrame:
     ship_tax = pl.max_horizontal(
         pl.lit(0), pl.col("total_tax_minor") - pl.col("tax_minor").sum().over("order_id")
     )
-    item_id = (pl.col("line_id") % 10**14).cast(pl.String).str.zfill(14)
+    if configured_items_via() == "reports":
+        item_id = pl.concat_str("external_order_id", pl.lit(":"), "sku")
+        served_as = "order_report"
+    else:
+        item_id = (pl.col("line_id") % 10**14).cast(pl.String).str.zfill(14)
+        served_as = "order_items"
     items = lines.with_columns(
         gross=pl.col("unit_price_minor") * pl.col("quantity"),
         discount=pl.col("discount_minor"),
         shipping=pl.when(first).then(pl.col("total_shipping_minor")).otherwise(0),
         tax=pl.col("tax_minor") + pl.when(first).then(ship_tax).otherwise(0),
-    ).filter(pl.col("is_priced") & ~item_id.is_in(side.listed("amazon", "order_items")))
+    ).filter(pl.col("is_priced") & ~item_id.is_in(side.listed("amazon", served_as)))
     sums = items.group_by("order_id").agg(
         pl.col("gross").sum(),
         pl.col("discount").sum(),

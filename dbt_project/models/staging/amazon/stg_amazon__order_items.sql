@@ -10,7 +10,11 @@ renamed as (
 
     select
         amazon_order_id as external_order_id,
-        order_item_id as external_order_line_id,
+        -- An order holds one item per SKU; the All Orders report (the connector's default way
+        -- of reading items) names items only by order and SKU, so that is the line's id either
+        -- way. The OrderItemId is kept where getOrderItems served it.
+        {{ dbt.concat(['amazon_order_id', "':'", 'seller_sku']) }} as external_order_line_id,
+        order_item_id as amazon_order_item_id,
         'amazon' as channel,
         store_id as seller_account_id,
         order_last_update_date,
