@@ -30,6 +30,7 @@ from ingestion.sandbox.http_common import (
     BadRequest,
     base_url,
     json_response,
+    page_records,
     parse_instant,
     parse_limit,
     select_fields,
@@ -40,7 +41,7 @@ from ingestion.sandbox.pagination import (
     decode_cursor,
     page_info_link_header,
 )
-from ingestion.sandbox.shopify import API_VERSION
+from ingestion.sandbox.shopify import API_VERSION, OrdersAsOf
 from ingestion.sandbox.stripe_ledger import LedgerView
 
 PREFIX = f"/admin/api/{API_VERSION}"
@@ -64,7 +65,8 @@ _DISPUTE_STATUSES = {
     "lost",
 }
 
-# How these records look to the fault injector (payouts are registered by ``fault_data``).
+# How these records look to the fault injector (payouts, refunds and fulfillments are
+# registered by ``fault_data``).
 for _entity, _shape in {
     "transactions": RecordShape(
         int_id=True,
@@ -73,23 +75,6 @@ for _entity, _shape in {
         currencies=("currency",),
         required=("amount", "currency", "kind", "status"),
         objects=("total_unsettled_set",),
-    ),
-    "refunds": RecordShape(
-        int_id=True,
-        money=("transactions.0.amount",),
-        timestamps=("created_at", "processed_at"),
-        quantities=("refund_line_items.0.quantity",),
-        currencies=("transactions.0.currency",),
-        required=("created_at", "refund_line_items", "transactions"),
-        objects=("total_duties_set",),
-    ),
-    "fulfillments": RecordShape(
-        int_id=True,
-        money=("line_items.0.price",),
-        timestamps=("created_at", "updated_at"),
-        quantities=("line_items.0.quantity",),
-        required=("status", "line_items", "tracking_number"),
-        objects=("receipt",),
     ),
     "fulfillment_events": RecordShape(
         int_id=True,
@@ -183,37 +168,62 @@ class ShopifyFinanceApi:
         return self._per_order(request, "transactions", "transactions", render)
 
     def refunds(self, request: Request) -> Response:
-        def render(b: sfo.OrderBundle, params: dict[str, str]) -> list[dict[str, Any]]:
+        def rows(orders: OrdersAsOf, order_id: int, params: dict[str, str]) -> pl.DataFrame:
             limit = parse_limit(params.get("limit"), DEFAULT_LIMIT, MAX_LIMIT)
-            return sfo.render_refunds(b)[:limit]
+            return orders.refunds_of(order_id).head(limit)
 
-        return self._per_order(request, "refunds", "refunds", render)
+        return self._embedded(request, "refunds", rows)
 
     def fulfillments(self, request: Request) -> Response:
-        now = self.ctx.state.now
-
-        def render(b: sfo.OrderBundle, params: dict[str, str]) -> list[dict[str, Any]]:
+        def rows(orders: OrdersAsOf, order_id: int, params: dict[str, str]) -> pl.DataFrame:
             limit = parse_limit(params.get("limit"), DEFAULT_LIMIT, MAX_LIMIT)
             since = _int_param(params, "since_id")
-            bounds = {
-                name: parse_instant(name, params[name])
-                for name in ("created_at_min", "created_at_max", "updated_at_min", "updated_at_max")
-                if name in params
-            }
-            out = []
-            for f in sfo.render_fulfillments(b, now):
-                created = datetime.fromisoformat(f["created_at"])
-                updated = datetime.fromisoformat(f["updated_at"])
-                if since is not None and f["id"] <= since:
-                    continue
-                if not _within(created, bounds.get("created_at_min"), bounds.get("created_at_max")):
-                    continue
-                if not _within(updated, bounds.get("updated_at_min"), bounds.get("updated_at_max")):
-                    continue
-                out.append(f)
-            return out[:limit]
+            conditions = [] if since is None else [pl.col("shipment_id") > since]
+            for name, column in (("created_at", "_created_at"), ("updated_at", "_updated_at")):
+                if f"{name}_min" in params:
+                    low = parse_instant(f"{name}_min", params[f"{name}_min"])
+                    conditions.append(pl.col(column) >= low)
+                if f"{name}_max" in params:
+                    high = parse_instant(f"{name}_max", params[f"{name}_max"])
+                    conditions.append(pl.col(column) <= high)
+            found = orders.fulfillments_of(order_id)
+            return (found.filter(*conditions) if conditions else found).head(limit)
 
-        return self._per_order(request, "fulfillments", "fulfillments", render)
+        return self._embedded(request, "fulfillments", rows)
+
+    def _embedded(
+        self,
+        request: Request,
+        key: str,
+        rows: Callable[[OrdersAsOf, int, dict[str, str]], pl.DataFrame],
+    ) -> Response:
+        """The per-order lists Shopify also embeds in each order (refunds, fulfillments): the
+        very bytes ``orders.json`` embeds (``shopify.ShopOrders``), filtered per request, then
+        this list's own data faults."""
+        refused, headers = self.ctx.shopify_gate.check(request)
+        if refused is not None:
+            return refused
+        params = dict(request.query_params)
+        orders = self.ctx.shopify_orders.current()
+        try:
+            order_id = int(request.path_params["order_id"])
+        except ValueError:
+            return json_response(_NOT_FOUND, 404, headers)
+        if not orders.has_order(order_id):
+            return json_response(_NOT_FOUND, 404, headers)
+        try:
+            found = rows(orders, order_id, params)
+        except BadRequest as exc:
+            return json_response({"errors": {exc.param: exc.message}}, 400, headers)
+        records = page_records(
+            request,
+            found["_json"].to_list(),
+            api="shopify_finance",
+            entity=key,
+            id_field="id",
+            fields=_fields(params),
+        )
+        return json_response({key: records}, 200, headers)
 
     def fulfillment_events(self, request: Request) -> Response:
         def render(b: sfo.OrderBundle, params: dict[str, str]) -> list[dict[str, Any]]:
@@ -422,10 +432,6 @@ class ShopifyFinanceApi:
 
 class _NotFound(Exception):
     """A sub-resource of a visible order that does not exist."""
-
-
-def _within(value: datetime, low: datetime | None, high: datetime | None) -> bool:
-    return (low is None or value >= low) and (high is None or value <= high)
 
 
 def _payout_filters(params: dict[str, str]) -> dict[str, Any]:

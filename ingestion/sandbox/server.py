@@ -65,7 +65,7 @@ from ingestion.sandbox.pagination import (
     keyset_page,
     page_info_link_header,
 )
-from ingestion.sandbox.shopify import API_VERSION, OrderRenderer, ShopContext
+from ingestion.sandbox.shopify import API_VERSION
 from ingestion.sandbox.state import SandboxState
 from ingestion.sandbox.world import generate_world
 
@@ -201,8 +201,6 @@ class _Api:
     def __init__(self, ctx: SandboxContext) -> None:
         self.ctx = ctx
         self.state, self.config = ctx.state, ctx.config
-        self.shop = ShopContext(domain=ctx.config.shop_domain)
-        self.order_renderer = OrderRenderer(ctx.state, self.shop)
 
     # Shopify ----------------------------------------------------------------------------
 
@@ -282,14 +280,8 @@ class _Api:
 
     def _shopify_orders(self) -> pl.DataFrame:
         """The store's orders as of the clock (the ledger holds every channel's), each with its
-        JSON in ``_json``: rendered for all orders at once when the clock has moved, so that a
-        page is a slice and a byte-join."""
-
-        def build() -> pl.DataFrame:
-            view = self.state.orders_view().filter(pl.col("channel_id") == "shopify")
-            return view.with_columns(self.order_renderer.render(view))
-
-        return self.state.cached(("shopify", "orders"), build)
+        JSON in ``_json`` (``shopify.ShopOrders``, shared with the per-order endpoints)."""
+        return self.ctx.shopify_orders.current().orders
 
     def _sorted_orders(self, filters: dict[str, Any], keys: list[str]) -> SortedFrame:
         """The filtered, sorted orders of a query, built once per clock position and query, so
