@@ -41,7 +41,8 @@ from ingestion.sandbox.pagination import (
     decode_cursor,
     page_info_link_header,
 )
-from ingestion.sandbox.shopify import API_VERSION, OrdersAsOf
+from ingestion.sandbox.shopify import API_VERSION
+from ingestion.sandbox.shopify_serving import OrdersAsOf
 from ingestion.sandbox.stripe_ledger import LedgerView
 
 PREFIX = f"/admin/api/{API_VERSION}"
@@ -168,38 +169,45 @@ class ShopifyFinanceApi:
         return self._per_order(request, "transactions", "transactions", render)
 
     def refunds(self, request: Request) -> Response:
-        def rows(orders: OrdersAsOf, order_id: int, params: dict[str, str]) -> pl.DataFrame:
+        def records(orders: OrdersAsOf, order_id: int, params: dict[str, str]) -> list[bytes]:
             limit = parse_limit(params.get("limit"), DEFAULT_LIMIT, MAX_LIMIT)
-            return orders.refunds_of(order_id).head(limit)
+            return list(orders.one(order_id).refunds[:limit])
 
-        return self._embedded(request, "refunds", rows)
+        return self._embedded(request, "refunds", records)
 
     def fulfillments(self, request: Request) -> Response:
-        def rows(orders: OrdersAsOf, order_id: int, params: dict[str, str]) -> pl.DataFrame:
+        def records(orders: OrdersAsOf, order_id: int, params: dict[str, str]) -> list[bytes]:
             limit = parse_limit(params.get("limit"), DEFAULT_LIMIT, MAX_LIMIT)
             since = _int_param(params, "since_id")
-            conditions = [] if since is None else [pl.col("shipment_id") > since]
-            for name, column in (("created_at", "_created_at"), ("updated_at", "_updated_at")):
-                if f"{name}_min" in params:
-                    low = parse_instant(f"{name}_min", params[f"{name}_min"])
-                    conditions.append(pl.col(column) >= low)
-                if f"{name}_max" in params:
-                    high = parse_instant(f"{name}_max", params[f"{name}_max"])
-                    conditions.append(pl.col(column) <= high)
-            found = orders.fulfillments_of(order_id)
-            return (found.filter(*conditions) if conditions else found).head(limit)
+            bounds = {
+                name: parse_instant(name, params[name])
+                for name in ("created_at_min", "created_at_max", "updated_at_min", "updated_at_max")
+                if name in params
+            }
+            out = [
+                f.json
+                for f in orders.one(order_id).fulfillments
+                if (since is None or f.id > since)
+                and _within(
+                    f.created_at, bounds.get("created_at_min"), bounds.get("created_at_max")
+                )
+                and _within(
+                    f.updated_at, bounds.get("updated_at_min"), bounds.get("updated_at_max")
+                )
+            ]
+            return out[:limit]
 
-        return self._embedded(request, "fulfillments", rows)
+        return self._embedded(request, "fulfillments", records)
 
     def _embedded(
         self,
         request: Request,
         key: str,
-        rows: Callable[[OrdersAsOf, int, dict[str, str]], pl.DataFrame],
+        records: Callable[[OrdersAsOf, int, dict[str, str]], list[bytes]],
     ) -> Response:
         """The per-order lists Shopify also embeds in each order (refunds, fulfillments): the
-        very bytes ``orders.json`` embeds (``shopify.ShopOrders``), filtered per request, then
-        this list's own data faults."""
+        very bytes ``orders.json`` embeds (``shopify_serving.ShopOrders``), filtered per
+        request, then this list's own data faults."""
         refused, headers = self.ctx.shopify_gate.check(request)
         if refused is not None:
             return refused
@@ -212,18 +220,18 @@ class ShopifyFinanceApi:
         if not orders.has_order(order_id):
             return json_response(_NOT_FOUND, 404, headers)
         try:
-            found = rows(orders, order_id, params)
+            found = records(orders, order_id, params)
         except BadRequest as exc:
             return json_response({"errors": {exc.param: exc.message}}, 400, headers)
-        records = page_records(
+        served = page_records(
             request,
-            found["_json"].to_list(),
+            found,
             api="shopify_finance",
             entity=key,
             id_field="id",
             fields=_fields(params),
         )
-        return json_response({key: records}, 200, headers)
+        return json_response({key: served}, 200, headers)
 
     def fulfillment_events(self, request: Request) -> Response:
         def render(b: sfo.OrderBundle, params: dict[str, str]) -> list[dict[str, Any]]:
@@ -432,6 +440,10 @@ class ShopifyFinanceApi:
 
 class _NotFound(Exception):
     """A sub-resource of a visible order that does not exist."""
+
+
+def _within(value: datetime, low: datetime | None, high: datetime | None) -> bool:
+    return (low is None or value >= low) and (high is None or value <= high)
 
 
 def _payout_filters(params: dict[str, str]) -> dict[str, Any]:

@@ -14,7 +14,8 @@ from starlette.responses import Response
 from ingestion.sandbox.faults import PROFILES, FaultProfile
 from ingestion.sandbox.http_common import json_response
 from ingestion.sandbox.rate_limit import LeakyBucket
-from ingestion.sandbox.shopify import API_VERSION, ShopContext, ShopOrders
+from ingestion.sandbox.shopify import API_VERSION, ShopContext
+from ingestion.sandbox.shopify_serving import ShopOrders
 from ingestion.sandbox.state import SandboxState
 
 _INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wrong password)"

@@ -66,6 +66,7 @@ from ingestion.sandbox.pagination import (
     page_info_link_header,
 )
 from ingestion.sandbox.shopify import API_VERSION
+from ingestion.sandbox.shopify_serving import READ_AHEAD
 from ingestion.sandbox.state import SandboxState
 from ingestion.sandbox.world import generate_world
 
@@ -254,15 +255,19 @@ class _Api:
                 base_url(request), page, keys, filters, limit, params.get("fields")
             )
         )
+        shop = self.ctx.shopify_orders.current()
+        rows, last = page.rows, [page.rows[k][-1] for k in keys] if page.rows.height else None
         orders = page_records(
             request,
-            page.rows["_json"].to_list(),
+            # Orders not rendered yet are rendered with the ones the walk asks for next.
+            shop.page_json(
+                rows,
+                None if last is None else lambda: sorted_orders.page(READ_AHEAD, after=last).rows,
+            ),
             api="shopify",
             entity="orders",
             id_field="id",
-            previous=None
-            if after is None
-            else lambda: row_at(frame, keys, after)["_json"].to_list(),
+            previous=None if after is None else lambda: shop.page_json(row_at(frame, keys, after)),
             fields=fields,
         )
         return json_response({"orders": orders}, 200, headers)
@@ -279,8 +284,8 @@ class _Api:
         return json_response({"count": count}, 200, headers)
 
     def _shopify_orders(self) -> pl.DataFrame:
-        """The store's orders as of the clock (the ledger holds every channel's), each with its
-        JSON in ``_json`` (``shopify.ShopOrders``, shared with the per-order endpoints)."""
+        """The store's orders as of the clock (the ledger holds every channel's), without JSON:
+        pages ask ``shopify_serving.ShopOrders`` for it (shared with the per-order endpoints)."""
         return self.ctx.shopify_orders.current().orders
 
     def _sorted_orders(self, filters: dict[str, Any], keys: list[str]) -> SortedFrame:

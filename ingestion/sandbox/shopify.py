@@ -730,52 +730,6 @@ class OrderRenderer:
         return rows, totals
 
 
-@dataclass(frozen=True)
-class OrdersAsOf:
-    """The store's orders as of one clock position: ``orders`` (rows of ``orders_view`` with
-    ``_json``, by order id) and ``refunds``/``fulfillments`` (see ``Rendered``), sorted by
-    order id so that one order's records are a binary search away."""
-
-    orders: pl.DataFrame
-    refunds: pl.DataFrame
-    fulfillments: pl.DataFrame
-
-    def has_order(self, order_id: int) -> bool:
-        ids = self.orders["order_id"]
-        at = ids.search_sorted(order_id, "left")
-        return at < ids.len() and ids[at] == order_id
-
-    def refunds_of(self, order_id: int) -> pl.DataFrame:
-        return _rows_of(self.refunds, order_id)
-
-    def fulfillments_of(self, order_id: int) -> pl.DataFrame:
-        return _rows_of(self.fulfillments, order_id)
-
-
-def _rows_of(frame: pl.DataFrame, order_id: int) -> pl.DataFrame:
-    ids = frame["order_id"]
-    start = ids.search_sorted(order_id, "left")
-    return frame.slice(start, ids.search_sorted(order_id, "right") - start)
-
-
-class ShopOrders:
-    """One store's orders rendered once per clock position and shared by every endpoint
-    that serves them (``orders.json`` and the per-order ``refunds.json`` and
-    ``fulfillments.json``), so each copy of a record is the same bytes."""
-
-    def __init__(self, state: SandboxState, shop: ShopContext | None = None) -> None:
-        self.state = state
-        self.renderer = OrderRenderer(state, shop)
-
-    def current(self) -> OrdersAsOf:
-        def build() -> OrdersAsOf:
-            view = self.state.orders_view().filter(pl.col("channel_id") == "shopify")
-            parts = self.renderer.render_parts(view)
-            return OrdersAsOf(view.with_columns(parts.orders), parts.refunds, parts.fulfillments)
-
-        return self.state.cached(("shopify", "orders", self.renderer.shop.domain), build)
-
-
 def _fulfillments(
     shipments: pl.DataFrame,
     ship_lines: pl.DataFrame,

@@ -407,9 +407,7 @@ def _expected_shipments(side: LedgerSide) -> pl.DataFrame:
         shipped.filter(~tracked)
         .join(shopify_orders, on="order_id", how="semi")
         .filter(
-            ~pl.col("shipment_id")
-            .cast(pl.String)
-            .is_in(side.listed("shopify", "fulfillments"))
+            ~pl.col("shipment_id").cast(pl.String).is_in(side.listed("shopify", "fulfillments"))
         )
     )
     parcels = pl.concat([shipped.filter(tracked), fallback]).select("order_id")
