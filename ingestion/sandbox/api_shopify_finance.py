@@ -8,7 +8,9 @@ that from the ledger as of the sandbox clock, and every one goes through the sha
 gate (``ctx.shopify_gate``): the same access token check and the same leaky bucket as
 ``orders.json``, because Shopify counts every Admin call of a token in one bucket. Payouts,
 balance transactions and disputes page through ``Link`` headers with an opaque ``page_info``
-exactly like orders (keyset cursors from ``pagination``).
+exactly like orders (keyset cursors from ``pagination``). Refunds and fulfillments are the
+very records ``orders.json`` embeds (``shopify_serving.ShopOrders``): Shopify serves one
+object in both places, so the sandbox renders it once.
 """
 
 from __future__ import annotations
