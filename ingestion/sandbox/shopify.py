@@ -8,9 +8,10 @@ refunds only once refunded, timestamps in the customer's local offset. Fields th
 not model carry plausible constants or values derived from ids.
 
 Speed matters (a page is 250 orders and benchmarks walk millions): ``OrderRenderer`` renders
-every order of the store as JSON text column-wise, once per clock position (``jsonfrag``), each
-line item once and spliced into ``line_items``, ``fulfillments`` and ``refund_line_items``; the
-server keeps the bytes beside each order row and serves a page as a byte-join. The per-order
+batches of orders as JSON text column-wise (``jsonfrag``), each line item once and spliced into
+``line_items``, ``fulfillments`` and ``refund_line_items``, and hands back each refund and
+fulfillment on its own too (the per-order endpoints serve those same bytes);
+``shopify_serving`` caches the renderings and serves a page as a byte-join. The per-order
 Python renderer it replaced is kept as the tests' reference (``tests/sandbox``).
 """
 
