@@ -66,15 +66,16 @@ def _generate(n_orders: int, seed: int, write: bool) -> dict[str, Any]:
     return result
 
 
-def _run_server(port: int, n_orders: int, seed: int) -> None:
-    """Child process: generate a world and serve it (the benchmark stops it).
+def _run_server(port: int, n_orders: int, seed: int, shopify_cache_mb: int | None) -> None:
+    """Child process: generate a world and serve it (the benchmark stops it); Shopify's
+    rendered orders are cached within ``shopify_cache_mb`` (the server's default if None).
 
     Every API's rate limit is lifted (Shopify's bucket, Stripe's 25/s, AfterShip's 10/s,
     Amazon's usage plans): they model the real services' quotas, which bound a connector by
     design; what is measured here is how fast the sandbox itself can serve."""
     import uvicorn
 
-    from ingestion.sandbox import api_aftership, api_amazon, api_stripe
+    from ingestion.sandbox import api_aftership, api_amazon, api_stripe, shopify_serving
     from ingestion.sandbox.context import SandboxConfig
     from ingestion.sandbox.server import create_app
     from ingestion.sandbox.state import SandboxState
@@ -86,6 +87,8 @@ def _run_server(port: int, n_orders: int, seed: int) -> None:
         op: api_amazon.UsagePlan(plan.published_rate, int(unlimited), unlimited)
         for op, plan in api_amazon.USAGE_PLANS.items()
     }
+    if shopify_cache_mb is not None:
+        shopify_serving.DEFAULT_CACHE_BYTES = shopify_cache_mb * 2**20
     state = SandboxState.generate(seed=seed, n_orders=n_orders)
     app = create_app(state, SandboxConfig(bucket_size=10**9))
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
@@ -361,13 +364,30 @@ def _connector_like_shopify(url: str, page_size: int) -> dict[str, Any]:
     }
 
 
-def _serve(n_orders: int, seed: int, page_size: int) -> dict[str, Any]:
-    """Serve a world from another process and walk every high-volume list endpoint over HTTP,
-    as the connectors do; then move the clock and time Shopify's first page again (views and
-    pre-rendered JSON are rebuilt)."""
+def _memory_mb(pid: int) -> dict[str, int]:
+    """Resident (``VmRSS``) and peak resident (``VmHWM``) memory of a process, in MB."""
+    out = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        name, _, value = line.partition(":")
+        if name in ("VmRSS", "VmHWM"):
+            out[{"VmRSS": "rss_mb", "VmHWM": "peak_rss_mb"}[name]] = int(value.split()[0]) // 1024
+    return out
+
+
+def _serve(
+    n_orders: int,
+    seed: int,
+    page_size: int,
+    only: set[str] | None = None,
+    shopify_cache_mb: int | None = None,
+) -> dict[str, Any]:
+    """Serve a world from another process and walk every high-volume list endpoint (or those
+    in ``only``) over HTTP, as the connectors do; then move the clock and time Shopify's first
+    page again. The server's memory is read from /proc after the world is generated and at
+    the end (peak)."""
     port = _free_port()
     server = multiprocessing.get_context("spawn").Process(
-        target=_run_server, args=(port, n_orders, seed), daemon=True
+        target=_run_server, args=(port, n_orders, seed, shopify_cache_mb), daemon=True
     )
     server.start()
     url = f"http://127.0.0.1:{port}"
@@ -384,8 +404,11 @@ def _serve(n_orders: int, seed: int, page_size: int) -> dict[str, Any]:
                 if time.monotonic() > deadline or not server.is_alive():
                     raise RuntimeError("the benchmark server did not start") from None
                 time.sleep(0.5)
+        report["server_memory_after_generation"] = _memory_mb(server.pid)
         amazon_ids: list[str] = []
         for name, (unit, walk) in _endpoints(amazon_ids).items():
+            if only is not None and name not in only:
+                continue
             result = _measure(port, walk)
             report["endpoints"][name] = {"unit": unit, **result}
             steady = result["walk"]
@@ -411,6 +434,7 @@ def _serve(n_orders: int, seed: int, page_size: int) -> dict[str, Any]:
             time.perf_counter() - started, 3
         )
         client.close()
+        report["server_memory_at_end"] = _memory_mb(server.pid)
     finally:
         server.terminate()
         server.join(timeout=30)
@@ -425,25 +449,24 @@ def _prerender(n_orders: int, seed: int) -> dict[str, Any]:
     """In this process: generate a world, then time each API's pre-rendering of every record
     as of the clock (what the first request after a clock move pays), then again after the
     clock moves a day."""
-    import polars as pl
 
     from ingestion.sandbox import api_aftership, api_amazon, api_paypal, api_stripe
     from ingestion.sandbox.context import SandboxConfig, SandboxContext
-    from ingestion.sandbox.shopify import OrderRenderer
+    from ingestion.sandbox.shopify_serving import ShopOrders
     from ingestion.sandbox.state import SandboxState
 
     state = SandboxState.generate(seed=seed, n_orders=n_orders)
     ctx = SandboxContext.create(state, SandboxConfig())
-    shopify = OrderRenderer(state)
+    # Every order, in a cache that holds them all: after the clock moves, only the orders
+    # that changed are rendered again.
+    shopify = ShopOrders(state, cache_bytes=1 << 40)
     amazon = api_amazon._AmazonApi(ctx)
     aftership = api_aftership._AfterShipApi(ctx)
     stripe = api_stripe.StripeApi(ctx)
     paypal = api_paypal.PayPalApi(ctx)
     resources = {r.path.rsplit("/", 1)[-1]: r for r in api_stripe.RESOURCES if r.prerendered}
     steps: dict[str, Any] = {
-        "shopify_orders": lambda: shopify.render(
-            state.orders_view().filter(pl.col("channel_id") == "shopify")
-        ).len(),
+        "shopify_orders": lambda: len(shopify.current().page_json(shopify.current().orders)),
         "amazon_orders": lambda: amazon.snapshot().orders.height,
         "aftership_trackings": lambda: aftership.data().trackings.height,
         **{
@@ -502,6 +525,19 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         default="100000",
         help="orders per world whose pre-rendering is timed in-process ('' to skip)",
     )
+    parser.add_argument(
+        "--endpoints",
+        default="",
+        help="served endpoints to walk, comma-separated (default every one): "
+        "shopify_orders, amazon_get_orders, stripe_charges, ...",
+    )
+    parser.add_argument(
+        "--shopify-cache-mb",
+        type=int,
+        default=None,
+        help="the served Shopify store's rendered-order cache (default: the server's)",
+    )
+    parser.add_argument("--label", default="", help="suffix of the result file name")
     parser.add_argument("--page-size", type=int, default=250)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--no-write", action="store_true", help="skip writing the ledgers")
@@ -536,7 +572,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     report["serving"] = []
     for size in (int(s) for s in args.serve_orders.split(",") if s):
         print(f"serve a {size:,}-order world (steady rate; the first walk builds the views):")
-        serving = _serve(size, args.seed, args.page_size)
+        only = {e for e in args.endpoints.split(",") if e} or None
+        serving = _serve(size, args.seed, args.page_size, only, args.shopify_cache_mb)
         report["serving"].append(serving)
         like = serving["shopify_connector_like"]
         print(
@@ -555,7 +592,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         )
         if given
     ]
-    path = args.out / f"sandbox-{'-'.join(parts)}-{datetime.now(UTC):%Y-%m-%d}.json"
+    label = f"-{args.label}" if args.label else ""
+    path = args.out / f"sandbox-{'-'.join(parts)}-{datetime.now(UTC):%Y-%m-%d}{label}.json"
     path.write_text(json.dumps(report, indent=2) + "\n")
     print(f"wrote {path}")
     return report

@@ -8,7 +8,9 @@ that from the ledger as of the sandbox clock, and every one goes through the sha
 gate (``ctx.shopify_gate``): the same access token check and the same leaky bucket as
 ``orders.json``, because Shopify counts every Admin call of a token in one bucket. Payouts,
 balance transactions and disputes page through ``Link`` headers with an opaque ``page_info``
-exactly like orders (keyset cursors from ``pagination``).
+exactly like orders (keyset cursors from ``pagination``). Refunds and fulfillments are the
+very records ``orders.json`` embeds (``shopify_serving.ShopOrders``): Shopify serves one
+object in both places, so the sandbox renders it once.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from ingestion.sandbox.http_common import (
     BadRequest,
     base_url,
     json_response,
+    page_records,
     parse_instant,
     parse_limit,
     select_fields,
@@ -41,6 +44,7 @@ from ingestion.sandbox.pagination import (
     page_info_link_header,
 )
 from ingestion.sandbox.shopify import API_VERSION
+from ingestion.sandbox.shopify_serving import OrdersAsOf
 from ingestion.sandbox.stripe_ledger import LedgerView
 
 PREFIX = f"/admin/api/{API_VERSION}"
@@ -64,7 +68,8 @@ _DISPUTE_STATUSES = {
     "lost",
 }
 
-# How these records look to the fault injector (payouts are registered by ``fault_data``).
+# How these records look to the fault injector (payouts, refunds and fulfillments are
+# registered by ``fault_data``).
 for _entity, _shape in {
     "transactions": RecordShape(
         int_id=True,
@@ -73,23 +78,6 @@ for _entity, _shape in {
         currencies=("currency",),
         required=("amount", "currency", "kind", "status"),
         objects=("total_unsettled_set",),
-    ),
-    "refunds": RecordShape(
-        int_id=True,
-        money=("transactions.0.amount",),
-        timestamps=("created_at", "processed_at"),
-        quantities=("refund_line_items.0.quantity",),
-        currencies=("transactions.0.currency",),
-        required=("created_at", "refund_line_items", "transactions"),
-        objects=("total_duties_set",),
-    ),
-    "fulfillments": RecordShape(
-        int_id=True,
-        money=("line_items.0.price",),
-        timestamps=("created_at", "updated_at"),
-        quantities=("line_items.0.quantity",),
-        required=("status", "line_items", "tracking_number"),
-        objects=("receipt",),
     ),
     "fulfillment_events": RecordShape(
         int_id=True,
@@ -183,16 +171,14 @@ class ShopifyFinanceApi:
         return self._per_order(request, "transactions", "transactions", render)
 
     def refunds(self, request: Request) -> Response:
-        def render(b: sfo.OrderBundle, params: dict[str, str]) -> list[dict[str, Any]]:
+        def records(orders: OrdersAsOf, order_id: int, params: dict[str, str]) -> list[bytes]:
             limit = parse_limit(params.get("limit"), DEFAULT_LIMIT, MAX_LIMIT)
-            return sfo.render_refunds(b)[:limit]
+            return list(orders.one(order_id).refunds[:limit])
 
-        return self._per_order(request, "refunds", "refunds", render)
+        return self._embedded(request, "refunds", records)
 
     def fulfillments(self, request: Request) -> Response:
-        now = self.ctx.state.now
-
-        def render(b: sfo.OrderBundle, params: dict[str, str]) -> list[dict[str, Any]]:
+        def records(orders: OrdersAsOf, order_id: int, params: dict[str, str]) -> list[bytes]:
             limit = parse_limit(params.get("limit"), DEFAULT_LIMIT, MAX_LIMIT)
             since = _int_param(params, "since_id")
             bounds = {
@@ -200,20 +186,54 @@ class ShopifyFinanceApi:
                 for name in ("created_at_min", "created_at_max", "updated_at_min", "updated_at_max")
                 if name in params
             }
-            out = []
-            for f in sfo.render_fulfillments(b, now):
-                created = datetime.fromisoformat(f["created_at"])
-                updated = datetime.fromisoformat(f["updated_at"])
-                if since is not None and f["id"] <= since:
-                    continue
-                if not _within(created, bounds.get("created_at_min"), bounds.get("created_at_max")):
-                    continue
-                if not _within(updated, bounds.get("updated_at_min"), bounds.get("updated_at_max")):
-                    continue
-                out.append(f)
+            out = [
+                f.json
+                for f in orders.one(order_id).fulfillments
+                if (since is None or f.id > since)
+                and _within(
+                    f.created_at, bounds.get("created_at_min"), bounds.get("created_at_max")
+                )
+                and _within(
+                    f.updated_at, bounds.get("updated_at_min"), bounds.get("updated_at_max")
+                )
+            ]
             return out[:limit]
 
-        return self._per_order(request, "fulfillments", "fulfillments", render)
+        return self._embedded(request, "fulfillments", records)
+
+    def _embedded(
+        self,
+        request: Request,
+        key: str,
+        records: Callable[[OrdersAsOf, int, dict[str, str]], list[bytes]],
+    ) -> Response:
+        """The per-order lists Shopify also embeds in each order (refunds, fulfillments): the
+        very bytes ``orders.json`` embeds (``shopify_serving.ShopOrders``), filtered per
+        request, then this list's own data faults."""
+        refused, headers = self.ctx.shopify_gate.check(request)
+        if refused is not None:
+            return refused
+        params = dict(request.query_params)
+        orders = self.ctx.shopify_orders.current()
+        try:
+            order_id = int(request.path_params["order_id"])
+        except ValueError:
+            return json_response(_NOT_FOUND, 404, headers)
+        if not orders.has_order(order_id):
+            return json_response(_NOT_FOUND, 404, headers)
+        try:
+            found = records(orders, order_id, params)
+        except BadRequest as exc:
+            return json_response({"errors": {exc.param: exc.message}}, 400, headers)
+        served = page_records(
+            request,
+            found,
+            api="shopify_finance",
+            entity=key,
+            id_field="id",
+            fields=_fields(params),
+        )
+        return json_response({key: served}, 200, headers)
 
     def fulfillment_events(self, request: Request) -> Response:
         def render(b: sfo.OrderBundle, params: dict[str, str]) -> list[dict[str, Any]]:

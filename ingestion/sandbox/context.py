@@ -14,7 +14,8 @@ from starlette.responses import Response
 from ingestion.sandbox.faults import PROFILES, FaultProfile
 from ingestion.sandbox.http_common import json_response
 from ingestion.sandbox.rate_limit import LeakyBucket
-from ingestion.sandbox.shopify import API_VERSION
+from ingestion.sandbox.shopify import API_VERSION, ShopContext
+from ingestion.sandbox.shopify_serving import ShopOrders
 from ingestion.sandbox.state import SandboxState
 
 _INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wrong password)"
@@ -99,7 +100,14 @@ class SandboxContext:
     state: SandboxState
     config: SandboxConfig
     shopify_gate: ShopifyGate
+    # The store's rendered orders, shared by orders.json and the per-order endpoints.
+    shopify_orders: ShopOrders
 
     @classmethod
     def create(cls, state: SandboxState, config: SandboxConfig) -> SandboxContext:
-        return cls(state=state, config=config, shopify_gate=ShopifyGate(config))
+        return cls(
+            state=state,
+            config=config,
+            shopify_gate=ShopifyGate(config),
+            shopify_orders=ShopOrders(state, ShopContext(domain=config.shop_domain)),
+        )

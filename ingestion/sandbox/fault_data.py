@@ -13,8 +13,10 @@ looks (which fields are money, timestamps, ...) with ``register_shape`` unless `
 already has it, and list every id the entity can serve in ``SERVED_IDS``: the ledger's
 ``malformed_records`` (``world_malformed_records``, set on the world by
 ``with_malformed_records`` when a ``SandboxState`` or ``tradelane sandbox generate --faults``
-picks a profile) is drawn over those ids. With the ``none`` profile this costs one dictionary
-lookup per page.
+picks a profile) is drawn over those ids. A list whose records embed lists of records
+(Shopify's orders carry their refunds and fulfillments) names them in ``EMBEDDED``: those are
+faulted as lists of their own, under their own (api, entity). With the ``none`` profile this
+costs one dictionary lookup per page.
 """
 
 from __future__ import annotations
@@ -97,6 +99,32 @@ SHAPES: dict[tuple[str, str], RecordShape] = {
         required=("created_at", "currency", "line_items", "total_price", "subtotal_price"),
         objects=("customer", "shipping_address", "billing_address", "total_price_set"),
     ),
+    # An order's refunds and fulfillments: served on their per-order lists
+    # (``shopify_finance``) and embedded in each order of orders.json (``shopify``, see
+    # ``EMBEDDED``), each copy faulted as a list of its own.
+    **{
+        (api, "refunds"): RecordShape(
+            int_id=True,
+            money=("transactions.0.amount",),
+            timestamps=("created_at", "processed_at"),
+            quantities=("refund_line_items.0.quantity",),
+            currencies=("transactions.0.currency",),
+            required=("created_at", "refund_line_items", "transactions"),
+            objects=("total_duties_set",),
+        )
+        for api in ("shopify", "shopify_finance")
+    },
+    **{
+        (api, "fulfillments"): RecordShape(
+            int_id=True,
+            money=("line_items.0.price",),
+            timestamps=("created_at", "updated_at"),
+            quantities=("line_items.0.quantity",),
+            required=("status", "line_items", "tracking_number"),
+            objects=("receipt",),
+        )
+        for api in ("shopify", "shopify_finance")
+    },
     ("shopify_finance", "payouts"): RecordShape(
         int_id=True,
         money=("amount",),
@@ -194,6 +222,13 @@ SHAPES: dict[tuple[str, str], RecordShape] = {
     ),
 }
 _ID_ONLY = RecordShape()
+# (api, entity) of a list -> {field of its records holding a list of records: the entity that
+# list is faulted as}. Shopify embeds each order's refunds and fulfillments in the order, and
+# serves them again per order (``shopify_finance``): each copy is corrupted on its own draw and
+# listed under its own (api, entity), so a connector reading either copy meets malformed ones.
+EMBEDDED: dict[tuple[str, str], dict[str, str]] = {
+    ("shopify", "orders"): {"refunds": "refunds", "fulfillments": "fulfillments"},
+}
 
 
 def _where(table: str, column: str, condition: pl.Expr) -> IdExtractor:
@@ -247,7 +282,9 @@ def _shopify_per_order(world: World) -> dict[str, pl.Series]:
     - transactions: the authorization of each order, the capture of a paid one (its ledger
       ``payment_transaction_id``, else one derived from the order) or the void of one cancelled
       unpaid, and one transaction per refund (its ``transaction_id``, else derived);
-    - refunds and fulfillments: the ledger's ``refund_id`` and ``shipment_id``;
+    - refunds and fulfillments: the ledger's ``refund_id`` (a chargeback is a dispute on
+      Shopify, never a refund) and ``shipment_id``, on their per-order lists and embedded in
+      each order alike;
     - fulfillment events: one per tracking event of each shipment (``event_id``).
     """
     from ingestion.sandbox import shopify_finance_objects as sfo
@@ -257,7 +294,7 @@ def _shopify_per_order(world: World) -> dict[str, pl.Series]:
     paid = pl.col("order_id").is_in(world.payments["order_id"].implode())
     capture = pl.coalesce("payment_transaction_id", pl.col("order_id") + sfo._CAPTURE * 10**16)
     void = pl.col("order_id") + sfo._VOID * 10**16
-    refunds = world.refunds.filter(pl.col("order_id").is_in(ids))
+    refunds = world.refunds.filter(pl.col("order_id").is_in(ids), pl.col("kind") != "chargeback")
     shipments = world.shipments.filter(pl.col("order_id").is_in(ids))
     events = world.tracking_events.join(
         shipments.select("tracking_number", "shipment_id"), on="tracking_number", how="inner"
@@ -321,6 +358,10 @@ SERVED_IDS: dict[tuple[str, str], IdExtractor] = {
     **{
         ("shopify_finance", entity): lambda world, entity=entity: _shopify_per_order(world)[entity]
         for entity in ("transactions", "refunds", "fulfillments", "fulfillment_events")
+    },
+    **{
+        ("shopify", entity): lambda world, entity=entity: _shopify_per_order(world)[entity]
+        for entity in ("refunds", "fulfillments")
     },
     ("shopify_finance", "payouts"): _shopify_finance_time_ordered("payouts"),
     ("shopify_finance", "disputes"): _shopify_finance_time_ordered("disputes"),
@@ -584,6 +625,19 @@ def _apply(
     """``(page, duplicated, malformed)``: the faulted page and what was injected."""
     if not profile.has_data_faults or not records:
         return records, 0, 0
+    embedded = EMBEDDED.get((api, entity))
+    nested_malformed = 0
+    if embedded and profile.malformed_share > 0:
+        records, nested_malformed = _embedded_faults(profile, seed, api, embedded, records)
+        if previous_page is not None:
+            unfaulted = previous_page
+            previous_page = lambda: _embedded_faults(  # noqa: E731
+                profile,
+                seed,
+                api,
+                embedded,
+                list(unfaulted() if callable(unfaulted) else unfaulted),
+            )[0]
     id_paths = _id_paths(id_field)
     out, duplicated = records, 0
     first_id = _id_of(records[0], id_paths)
@@ -611,7 +665,28 @@ def _apply(
                 malformed += 1
             faulted.append(record)
         out = faulted
-    return out, duplicated, malformed
+    return out, duplicated, malformed + nested_malformed
+
+
+def _embedded_faults(
+    profile: FaultProfile, seed: int, api: str, embedded: dict[str, str], records: list[Record]
+) -> tuple[list[Record], int]:
+    """``records`` with the lists they embed (``EMBEDDED``) malformed as lists of their own,
+    and how many embedded records were corrupted. Records are never mutated."""
+    out, malformed = [], 0
+    for record in records:
+        changed: Record | None = None
+        for field, entity in embedded.items():
+            items = record.get(field) if isinstance(record, dict) else None
+            if not isinstance(items, list) or not items:
+                continue
+            faulted, _, count = _apply(profile, seed, api, entity, items, None, "id")
+            if count:
+                changed = dict(record) if changed is None else changed
+                changed[field] = faulted
+                malformed += count
+        out.append(record if changed is None else changed)
+    return out, malformed
 
 
 def apply_page_faults(

@@ -66,7 +66,8 @@ from ingestion.sandbox.pagination import (
     keyset_page,
     page_info_link_header,
 )
-from ingestion.sandbox.shopify import API_VERSION, OrderRenderer, ShopContext
+from ingestion.sandbox.shopify import API_VERSION
+from ingestion.sandbox.shopify_serving import READ_AHEAD
 from ingestion.sandbox.state import SandboxState
 from ingestion.sandbox.world import generate_world
 
@@ -202,8 +203,6 @@ class _Api:
     def __init__(self, ctx: SandboxContext) -> None:
         self.ctx = ctx
         self.state, self.config = ctx.state, ctx.config
-        self.shop = ShopContext(domain=ctx.config.shop_domain)
-        self.order_renderer = OrderRenderer(ctx.state, self.shop)
 
     # Shopify ----------------------------------------------------------------------------
 
@@ -257,15 +256,19 @@ class _Api:
                 base_url(request), page, keys, filters, limit, params.get("fields")
             )
         )
+        shop = self.ctx.shopify_orders.current()
+        rows, last = page.rows, [page.rows[k][-1] for k in keys] if page.rows.height else None
         orders = page_records(
             request,
-            page.rows["_json"].to_list(),
+            # Orders not rendered yet are rendered with the ones the walk asks for next.
+            shop.page_json(
+                rows,
+                None if last is None else lambda: sorted_orders.page(READ_AHEAD, after=last).rows,
+            ),
             api="shopify",
             entity="orders",
             id_field="id",
-            previous=None
-            if after is None
-            else lambda: row_at(frame, keys, after)["_json"].to_list(),
+            previous=None if after is None else lambda: shop.page_json(row_at(frame, keys, after)),
             fields=fields,
         )
         return json_response({"orders": orders}, 200, headers)
@@ -282,15 +285,9 @@ class _Api:
         return json_response({"count": count}, 200, headers)
 
     def _shopify_orders(self) -> pl.DataFrame:
-        """The store's orders as of the clock (the ledger holds every channel's), each with its
-        JSON in ``_json``: rendered for all orders at once when the clock has moved, so that a
-        page is a slice and a byte-join."""
-
-        def build() -> pl.DataFrame:
-            view = self.state.orders_view().filter(pl.col("channel_id") == "shopify")
-            return view.with_columns(self.order_renderer.render(view))
-
-        return self.state.cached(("shopify", "orders"), build)
+        """The store's orders as of the clock (the ledger holds every channel's), without JSON:
+        pages ask ``shopify_serving.ShopOrders`` for it (shared with the per-order endpoints)."""
+        return self.ctx.shopify_orders.current().orders
 
     def _sorted_orders(self, filters: dict[str, Any], keys: list[str]) -> SortedFrame:
         """The filtered, sorted orders of a query, built once per clock position and query, so

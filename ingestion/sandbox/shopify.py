@@ -8,9 +8,10 @@ refunds only once refunded, timestamps in the customer's local offset. Fields th
 not model carry plausible constants or values derived from ids.
 
 Speed matters (a page is 250 orders and benchmarks walk millions): ``OrderRenderer`` renders
-every order of the store as JSON text column-wise, once per clock position (``jsonfrag``), each
-line item once and spliced into ``line_items``, ``fulfillments`` and ``refund_line_items``; the
-server keeps the bytes beside each order row and serves a page as a byte-join. The per-order
+batches of orders as JSON text column-wise (``jsonfrag``), each line item once and spliced into
+``line_items``, ``fulfillments`` and ``refund_line_items``, and hands back each refund and
+fulfillment on its own too (the per-order endpoints serve those same bytes);
+``shopify_serving`` caches the renderings and serves a page as a byte-join. The per-order
 Python renderer it replaced is kept as the tests' reference (``tests/sandbox``).
 """
 
@@ -23,6 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
+import orjson
 import polars as pl
 
 from ingestion.sandbox.jsonfrag import (
@@ -31,6 +33,7 @@ from ingestion.sandbox.jsonfrag import (
     attach_arrays,
     hex_digits,
     local_time,
+    mix,
     money,
     money_set,
     obj,
@@ -63,6 +66,19 @@ _REFERRERS = (
 # AfterShip's outcome of a parcel -> Shopify's fulfillment shipment_status. Only outcomes (order
 # events that move ``updated_at``) show, so a rendered order changes only with its updated_at.
 _SHIPMENT_STATUS = {"delivered": "delivered", "failed": "failure", "lost": "failure"}
+# Ids Shopify gives objects the ledger has no id for (see ``shopify_finance_objects``): kinds
+# of one-per-source ids (``source_id + kind * 10**16``), and fulfillment line ids.
+_REFUND_TXN_KIND, _REFUND_SHIPPING_KIND = 4, 6
+_FULFILLMENT_LINE_BASE = 2**53 + 2 * 10**18
+# Street address, postal code and province of the cities the world's warehouses are in; a
+# warehouse elsewhere is shown with its name and city only.
+WAREHOUSE_ADDRESSES = {
+    "Shenzhen": ("No. 8 Pingxin North Road, Pinghu", "518111", "GD"),
+    "Los Angeles": ("2100 E 49th St", "90058", "CA"),
+    "Birmingham": ("Unit 3, Hams Hall Distribution Park", "B46 1AL", None),
+    "Frankfurt am Main": ("Cargo City Süd, Gebäude 560", "60549", None),
+    "Narita": ("1-1 Furugome", "282-0004", "JP-12"),
+}
 
 
 @dataclass(frozen=True)
@@ -162,6 +178,29 @@ def _confirmation_number(order_id: int) -> str:
 # --- Vectorized rendering --------------------------------------------------------------------
 
 _CHUNK = 50_000
+_REFUND_ROWS = {"order_id": pl.Int64, "refund_id": pl.Int64, "_json": pl.Binary}
+_FULFILLMENT_ROWS = {
+    "order_id": pl.Int64,
+    "shipment_id": pl.Int64,
+    "_created_at": pl.Datetime("us", "UTC"),
+    "_updated_at": pl.Datetime("us", "UTC"),
+    "_json": pl.Binary,
+}
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """Orders rendered as Shopify JSON (UTF-8 bytes), and every refund and fulfillment they
+    embed as a record of its own: the very bytes ``refunds.json`` and ``fulfillments.json``
+    serve, so that the two copies Shopify serves of each are one rendering.
+
+    ``orders``: one per input row, in row order. ``refunds``: ``order_id``, ``refund_id``,
+    ``_json``, oldest first per order. ``fulfillments``: ``order_id``, ``shipment_id``,
+    ``_created_at``, ``_updated_at`` (UTC), ``_json``, oldest first per order."""
+
+    orders: pl.Series
+    refunds: pl.DataFrame
+    fulfillments: pl.DataFrame
 
 
 class OrderRenderer:
@@ -177,7 +216,7 @@ class OrderRenderer:
         self.state = state
         self.shop = shop or ShopContext()
         self._tokens: pl.DataFrame | None = None
-        self._refund_tokens: pl.DataFrame | None = None
+        self._origin_frame: pl.DataFrame | None = None
 
     def _order_tokens(self) -> pl.DataFrame:
         if self._tokens is None:
@@ -195,31 +234,41 @@ class OrderRenderer:
             )
         return self._tokens
 
-    def _refund_authorizations(self) -> pl.DataFrame:
-        if self._refund_tokens is None:
-            tids = self.state.world.refunds["transaction_id"].unique()
-            self._refund_tokens = pl.DataFrame(
-                {
-                    "transaction_id": tids,
-                    "_authorization": [f"re_{_hex(t, 5)[:24]}" for t in tids.to_list()],
-                }
-            )
-        return self._refund_tokens
+    def _origins(self) -> pl.DataFrame:
+        if self._origin_frame is None:
+            self._origin_frame = origin_addresses(self.state.world.warehouses)
+        return self._origin_frame
 
     def render(self, orders: pl.DataFrame) -> pl.Series:
         """One JSON order (UTF-8 bytes) per row of ``orders`` (rows of ``orders_view``), in
-        row order.
+        row order."""
+        return self.render_parts(orders).orders
+
+    def render_parts(self, orders: pl.DataFrame) -> Rendered:
+        """The orders as JSON, and the refunds and fulfillments they embed, each on its own
+        (see ``Rendered``).
 
         Rendered in chunks so that the intermediate columns (every line item three times, every
         money pair) stay bounded while a million-order world is rendered."""
         chunks = [
             self._render(orders.slice(start, _CHUNK)) for start in range(0, orders.height, _CHUNK)
         ]
-        # Bytes, not str: a page is then one ``b",".join`` with no per-record encoding.
-        return pl.concat(chunks) if chunks else pl.Series("_json", [], pl.Binary)
+        if not chunks:
+            return self._render(orders)
+        return Rendered(
+            pl.concat([c.orders for c in chunks]),
+            pl.concat([c.refunds for c in chunks]),
+            pl.concat([c.fulfillments for c in chunks]),
+        )
 
-    def _render(self, orders: pl.DataFrame) -> pl.Series:
+    def _render(self, orders: pl.DataFrame) -> Rendered:
         state = self.state
+        if orders.height == 0:
+            return Rendered(
+                pl.Series("_json", [], pl.Binary),
+                pl.DataFrame(schema=_REFUND_ROWS),
+                pl.DataFrame(schema=_FULFILLMENT_ROWS),
+            )
         currencies = set(orders["currency"].unique()) | set(orders["presentment_currency"].unique())
         ctx = orders.select(
             "order_id",
@@ -232,6 +281,10 @@ class OrderRenderer:
             "name",
             "gateway",
             "payment_transaction_id",
+            "shipping_line_id",
+            "shipping_title",
+            "total_shipping_minor",
+            "total_shipping_presentment_minor",
             _ss=scale_of(pl.col("currency"), currencies),
             _ps=scale_of(pl.col("presentment_currency"), currencies),
             _sfx=offset_suffix(pl.col("local_utc_offset_minutes")),
@@ -250,8 +303,8 @@ class OrderRenderer:
         )
 
         lines = self._line_items(orders, ctx, ship_lines, refund_lines)
-        fulfillments = _fulfillments(shipments, ship_lines, lines, ctx)
-        refunds_json, refund_totals = self._refunds(
+        fulfillments = _fulfillments(shipments, ship_lines, lines, ctx, self._origins())
+        refund_rows, refund_totals = self._refunds(
             refunds, refund_lines, lines, shipments, ship_lines, ctx
         )
         frame = (
@@ -277,9 +330,22 @@ class OrderRenderer:
         frame = attach_arrays(
             frame, arrays(lines, "order_id", "_li", "_line_items"), "order_id", "_line_items"
         )
-        frame = attach_arrays(frame, fulfillments, "order_id", "_fulfillments")
-        frame = attach_arrays(frame, refunds_json, "order_id", "_refunds")
-        return frame.select(_order_json(self.shop).cast(pl.Binary).alias("_json")).to_series()
+        frame = attach_arrays(
+            frame,
+            arrays(fulfillments, "order_id", "_json", "_fulfillments"),
+            "order_id",
+            "_fulfillments",
+        )
+        frame = attach_arrays(
+            frame, arrays(refund_rows, "order_id", "_json", "_refunds"), "order_id", "_refunds"
+        )
+        # Bytes, not str: a page is then one ``b",".join`` with no per-record encoding.
+        binary = pl.col("_json").cast(pl.Binary)
+        return Rendered(
+            frame.select(_order_json(self.shop).cast(pl.Binary).alias("_json")).to_series(),
+            refund_rows.with_columns(binary),
+            fulfillments.with_columns(binary),
+        )
 
     def _line_items(
         self,
@@ -288,7 +354,8 @@ class OrderRenderer:
         ship_lines: pl.DataFrame,
         refund_lines: pl.DataFrame,
     ) -> pl.DataFrame:
-        """The orders' lines (contiguous in ``order_lines``) with their JSON in ``_li``."""
+        """The orders' lines (contiguous in ``order_lines``) with their JSON in ``_li`` (and
+        ``_li_body``: its keys but ``quantity``, without braces)."""
         world = self.state.world
         starts = orders["line_start"].to_numpy()
         counts = orders["line_count"].to_numpy()
@@ -368,7 +435,6 @@ class OrderRenderer:
                         "[]",
                     ),
                 ),
-                ("quantity", pl.col("quantity")),
                 ("requires_shipping", True),
                 ("sku", pl.col("sku")),
                 ("taxable", True),
@@ -391,7 +457,12 @@ class OrderRenderer:
                 ),
             ]
         )
-        return lines.with_columns(_li=li)
+        # ``quantity`` last and outside the body: a fulfillment lists the line with the
+        # quantity it shipped, and an extra key first (see ``_fulfillments``).
+        body = li.str.strip_prefix("{").str.strip_suffix("}")
+        return lines.with_columns(_li_body=body).with_columns(
+            _li=_with_quantity(pl.lit(""), pl.col("_li_body"), pl.col("quantity"))
+        )
 
     def _refunds(
         self,
@@ -402,11 +473,16 @@ class OrderRenderer:
         ship_lines: pl.DataFrame,
         ctx: pl.DataFrame,
     ) -> tuple[pl.DataFrame, pl.DataFrame]:
-        """(refund arrays per order, refunded subtotal/tax/discount per order).
+        """(one row per refund with its JSON in ``_refund``, oldest first per order; refunded
+        subtotal/tax/discount per order).
 
-        Shipping given back is a ``shipping_refund`` order adjustment; a refund without lines
-        (goodwill) is a ``refund_discrepancy``, as Shopify records them. A refund to store
-        credit goes to the ``gift_card`` gateway with the card in its receipt."""
+        As Shopify records them: shipping given back is a ``refund_shipping_lines`` entry and a
+        ``shipping_refund`` order adjustment; a refund without lines (goodwill) is a
+        ``refund_discrepancy`` adjustment. Each refund carries its refund transaction exactly
+        as ``transactions.json`` lists it (``payment_id`` numbered after the authorization and
+        capture, the payment provider's refund id as ``authorization``); a refund to store
+        credit goes to the ``gift_card`` gateway with the card in its receipt. Restocked units
+        go back where the line shipped from, else to the home warehouse."""
         restock_type = (
             pl.when(pl.col("kind") == "cancellation")
             .then(pl.lit("cancel"))
@@ -414,16 +490,26 @@ class OrderRenderer:
             .then(pl.lit("return"))
             .otherwise(pl.lit("no_restock"))
         )
+        provider_refunds = (
+            self.state.table_as_of("payment_refunds")
+            .filter(pl.col("refund_id").is_in(refunds["refund_id"].implode()))
+            .group_by("refund_id", maintain_order=True)
+            .agg(_reference=pl.col("payment_refund_id").first())
+        )
         refunds = (
             refunds.drop("currency", "presentment_currency")
+            .sort("order_id", "created_at", "refund_id")
             .join(ctx, on="order_id", how="left", maintain_order="left")
-            .join(
-                self._refund_authorizations(),
-                on="transaction_id",
-                how="left",
-                maintain_order="left",
+            .join(provider_refunds, on="refund_id", how="left", maintain_order="left")
+            .with_columns(
+                _restock_type=restock_type,
+                # Shopify numbers an order's transactions: authorization .1, capture .2, refunds
+                # from .3 in the order they were made.
+                _sequence=pl.int_range(pl.len(), dtype=pl.Int64).over("order_id") + 3,
+                transaction_id=pl.coalesce(
+                    "transaction_id", pl.col("refund_id") + _REFUND_TXN_KIND * 10**16
+                ),
             )
-            .with_columns(_restock_type=restock_type)
         )
         # Where each line shipped from (the last shipment listing it, as a dict would keep).
         location_of = (
@@ -433,6 +519,9 @@ class OrderRenderer:
             .group_by("line_id", maintain_order=True)
             .agg(_location=pl.col("location_id").last())
         )
+        warehouses = self.state.world.warehouses
+        home = warehouses.filter(pl.col("kind") == "home")["location_id"]
+        home_location = pl.lit(home[0] if home.len() else None, pl.Int64)
         rl = (
             refund_lines.drop("order_id")
             .join(
@@ -465,7 +554,7 @@ class OrderRenderer:
                     "location_id",
                     pl.when(pl.col("_restock_type") == "no_restock")
                     .then(None)
-                    .otherwise(pl.col("_location")),
+                    .otherwise(pl.coalesce(pl.col("_location"), home_location)),
                 ),
                 ("quantity", pl.col("quantity")),
                 ("restock_type", pl.col("_restock_type")),
@@ -533,20 +622,37 @@ class OrderRenderer:
                 ("tax_amount_set", _zero_set()),
             ]
         )
+        shipping_line = obj(
+            [
+                ("id", pl.col("refund_id") + _REFUND_SHIPPING_KIND * 10**16),
+                ("shipping_line_id", pl.col("shipping_line_id")),
+                ("subtotal_amount_set", _mset("shipping_minor", "shipping_presentment_minor")),
+                ("shipping_line", Raw(_shipping_line())),
+            ]
+        )
         gift = pl.col("gift_card_id")
         at = _ts("created_at")
         is_return = pl.col("kind") == "return"
+        reference = pl.col("_reference")
+        unsettled = pl.concat_str(
+            [
+                pl.lit('{"presentment_money":{"amount":"0.0","currency":"'),
+                pl.col("presentment_currency"),
+                pl.lit('"},"shop_money":{"amount":"0.0","currency":"'),
+                pl.col("currency"),
+                pl.lit('"}}'),
+            ]
+        )
         transaction = obj(
             [
                 ("id", pl.col("transaction_id")),
                 ("admin_graphql_api_id", _gid("OrderTransaction", "transaction_id")),
                 ("amount", _fp("presentment_amount_minor")),
-                (
-                    "authorization",
-                    pl.when(gift.is_null()).then(pl.col("_authorization")).otherwise(None),
-                ),
+                ("amount_rounding", None),
+                ("authorization", pl.when(gift.is_null()).then(reference).otherwise(None)),
                 ("created_at", at),
                 ("currency", pl.col("presentment_currency")),
+                ("currency_exchange_adjustment", None),
                 ("device_id", None),
                 ("error_code", None),
                 (
@@ -557,28 +663,37 @@ class OrderRenderer:
                 ),
                 ("kind", "refund"),
                 ("location_id", None),
+                ("manual_payment_gateway", False),
                 ("message", pl.when(is_return).then(pl.lit("Refund processed")).otherwise(None)),
                 ("order_id", pl.col("order_id")),
                 ("parent_id", pl.col("payment_transaction_id")),
-                ("payment_id", pl.concat_str([pl.col("name"), pl.lit(".2")])),
+                (
+                    "payment_id",
+                    pl.concat_str([pl.col("name"), pl.lit("."), pl.col("_sequence")]),
+                ),
                 ("processed_at", at),
                 (
                     "receipt",
-                    when_raw(
-                        gift.is_not_null(),
-                        obj(
-                            [
-                                ("gift_card_id", gift),
-                                # f"{id:x}"[-4:]: ids are 64-bit, so always four digits.
-                                ("gift_card_last_characters", hex_digits(gift, 4)),
-                            ]
-                        ),
-                        "{}",
+                    Raw(
+                        pl.when(gift.is_not_null())
+                        .then(
+                            obj(
+                                [
+                                    ("gift_card_id", gift),
+                                    # f"{id:x}"[-4:]: ids are 64-bit, so always four digits.
+                                    ("gift_card_last_characters", hex_digits(gift, 4)),
+                                ]
+                            )
+                        )
+                        .when(reference.is_not_null())
+                        .then(obj([("testcase", False), ("authorization", reference)]))
+                        .otherwise(pl.lit("{}"))
                     ),
                 ),
                 ("source_name", "web"),
                 ("status", "success"),
                 ("test", False),
+                ("total_unsettled_set", Raw(unsettled)),
                 ("user_id", None),
             ]
         )
@@ -591,6 +706,7 @@ class OrderRenderer:
                 ("order_id", pl.col("order_id")),
                 ("processed_at", at),
                 ("restock", pl.col("restock")),
+                ("return", None),
                 ("total_additional_fees_set", _zero_set()),
                 ("total_duties_set", _zero_set()),
                 (
@@ -601,43 +717,82 @@ class OrderRenderer:
                     "order_adjustments",
                     when_raw(pl.col("adjustment_id").is_not_null(), _array1(adjustment), "[]"),
                 ),
+                (
+                    "refund_shipping_lines",
+                    when_raw(pl.col("shipping_minor") > 0, _array1(shipping_line), "[]"),
+                ),
                 ("transactions", Raw(_array1(transaction))),
                 ("refund_line_items", Raw(pl.col("_rlines"))),
                 ("duties", raw("[]")),
                 ("additional_fees", raw("[]")),
             ]
         )
-        out = arrays(refunds.with_columns(_refund=refund), "order_id", "_refund", "_refunds")
-        return out, totals
+        rows = refunds.select("order_id", "refund_id", _json=refund)
+        return rows, totals
 
 
 def _fulfillments(
-    shipments: pl.DataFrame, ship_lines: pl.DataFrame, lines: pl.DataFrame, ctx: pl.DataFrame
+    shipments: pl.DataFrame,
+    ship_lines: pl.DataFrame,
+    lines: pl.DataFrame,
+    ctx: pl.DataFrame,
+    origins: pl.DataFrame,
 ) -> pl.DataFrame:
-    """``fulfillments`` arrays per order: one per shipment visible at the clock (split orders
-    have two), each listing its line items."""
+    """One row per shipment visible at the clock, with its JSON in ``_json`` and its
+    ``_created_at``/``_updated_at`` instants (UTC, for the endpoint's filters), in the order
+    Shopify lists an order's fulfillments: oldest first, named ``#1001.1``, ``#1001.2``...
+
+    Each lists its order lines with the quantity it shipped and the id of that fulfillment
+    line. ``shipment_status`` and ``updated_at`` move only with the parcel's outcome, an order
+    event that also moves the order's ``updated_at``, so an incremental reader never misses
+    a change."""
+    line_item = ship_lines.join(
+        lines.select("line_id", "_li_body"), on="line_id", how="inner", maintain_order="left"
+    ).with_columns(
+        _fli=(
+            mix(mix(pl.col("shipment_id"), 21) + pl.col("line_id").cast(pl.UInt64), 22)
+            % pl.lit(10**17, pl.UInt64)
+        ).cast(pl.Int64)
+        + _FULFILLMENT_LINE_BASE
+    )
     items = arrays(
-        ship_lines.join(lines.select("line_id", "_li"), on="line_id", maintain_order="left"),
+        line_item.sort("shipment_id", "line_id").with_columns(
+            _item=_with_quantity(
+                pl.concat_str(
+                    [
+                        pl.lit('"fulfillment_line_item_id":'),
+                        pl.col("_fli").cast(pl.String),
+                        pl.lit(","),
+                    ]
+                ),
+                pl.col("_li_body"),
+                pl.col("quantity"),
+            )
+        ),
         "shipment_id",
-        "_li",
+        "_item",
         "_items",
     )
     frame = attach_arrays(
-        shipments.join(ctx, on="order_id", how="left", maintain_order="left"),
+        shipments.join(ctx, on="order_id", how="left", maintain_order="left")
+        .join(origins, on="warehouse_code", how="left", maintain_order="left")
+        .sort("order_id", "shipped_at", "shipment_id")
+        .with_columns(_n=pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over("order_id")),
         items,
         "shipment_id",
         "_items",
     )
     shipped = _ts("shipped_at")
+    updated = pl.coalesce(pl.col("outcome_at"), pl.col("shipped_at"))
     fulfillment = obj(
         [
             ("id", pl.col("shipment_id")),
             ("admin_graphql_api_id", _gid("Fulfillment", "shipment_id")),
             ("created_at", shipped),
             ("location_id", pl.col("location_id")),
-            ("name", pl.concat_str([pl.col("name"), pl.lit("."), (pl.col("seq") + 1)])),
+            ("name", pl.concat_str([pl.col("name"), pl.lit("."), pl.col("_n")])),
             ("order_id", pl.col("order_id")),
-            ("origin_address", raw("{}")),
+            ("origin_address", Raw(pl.col("_origin").fill_null("null"))),
             (
                 "receipt",
                 Raw(
@@ -662,11 +817,36 @@ def _fulfillments(
             ("tracking_numbers", pl.concat_list([pl.col("tracking_number")])),
             ("tracking_url", pl.col("tracking_url")),
             ("tracking_urls", pl.concat_list([pl.col("tracking_url")])),
-            ("updated_at", _ts(pl.coalesce(pl.col("outcome_at"), pl.col("shipped_at")))),
+            ("updated_at", _ts(updated)),
             ("line_items", Raw(pl.col("_items"))),
         ]
     )
-    return arrays(frame.with_columns(_f=fulfillment), "order_id", "_f", "_fulfillments")
+    return frame.select(
+        "order_id",
+        "shipment_id",
+        _created_at=pl.col("shipped_at"),
+        _updated_at=updated,
+        _json=fulfillment,
+    )
+
+
+def origin_addresses(warehouses: pl.DataFrame) -> pl.DataFrame:
+    """``warehouse_code`` -> the ``origin_address`` JSON of a fulfillment shipped from it."""
+    rendered = []
+    for w in warehouses.iter_rows(named=True):
+        known = WAREHOUSE_ADDRESSES.get(w.get("city") or "", (None, None, None))
+        address = {
+            "address1": w.get("address1") or known[0] or w.get("name"),
+            "city": w.get("city"),
+            "zip": w.get("postal_code") or known[1],
+            "province_code": w.get("province_code") or known[2],
+            "country_code": w.get("country_code"),
+        }
+        rendered.append(orjson.dumps(address).decode())
+    return pl.DataFrame(
+        {"warehouse_code": warehouses["code"], "_origin": rendered},
+        schema={"warehouse_code": pl.String, "_origin": pl.String},
+    )
 
 
 def _order_json(shop: ShopContext) -> pl.Expr:
@@ -857,24 +1037,7 @@ def _order_json(shop: ShopContext) -> pl.Expr:
         ]
     )
     ship_set = _mset("total_shipping_minor", "total_shipping_presentment_minor")
-    shipping_line = obj(
-        [
-            ("id", pl.col("shipping_line_id")),
-            ("carrier_identifier", None),
-            ("code", pl.col("shipping_title")),
-            ("discounted_price", _fs("total_shipping_minor")),
-            ("discounted_price_set", ship_set),
-            ("is_removed", False),
-            ("phone", None),
-            ("price", _fs("total_shipping_minor")),
-            ("price_set", ship_set),
-            ("requested_fulfillment_service_id", None),
-            ("source", "shopify"),
-            ("title", pl.col("shipping_title")),
-            ("tax_lines", raw("[]")),
-            ("discount_allocations", raw("[]")),
-        ]
-    )
+    shipping_line = _shipping_line()
     zero_set = _zero_set()
     return obj(
         [
@@ -1076,6 +1239,38 @@ def _ts(c: str | pl.Expr) -> pl.Expr:
 
 def _gid(kind: str, c: str) -> pl.Expr:
     return pl.concat_str([pl.lit(f"gid://shopify/{kind}/"), pl.col(c)])
+
+
+def _shipping_line() -> pl.Expr:
+    """The order's shipping line (over a frame with the order's shipping columns): in the
+    order's ``shipping_lines`` and in each refund that gives shipping back."""
+    ship_set = _mset("total_shipping_minor", "total_shipping_presentment_minor")
+    return obj(
+        [
+            ("id", pl.col("shipping_line_id")),
+            ("carrier_identifier", None),
+            ("code", pl.col("shipping_title")),
+            ("discounted_price", _fs("total_shipping_minor")),
+            ("discounted_price_set", ship_set),
+            ("is_removed", False),
+            ("phone", None),
+            ("price", _fs("total_shipping_minor")),
+            ("price_set", ship_set),
+            ("requested_fulfillment_service_id", None),
+            ("source", "shopify"),
+            ("title", pl.col("shipping_title")),
+            ("tax_lines", raw("[]")),
+            ("discount_allocations", raw("[]")),
+        ]
+    )
+
+
+def _with_quantity(head: pl.Expr, body: pl.Expr, quantity: pl.Expr) -> pl.Expr:
+    """A line item object: ``head`` keys (``"k":v,`` text, or empty), the body's keys, then
+    ``quantity``."""
+    return pl.concat_str(
+        [pl.lit("{"), head, body, pl.lit(',"quantity":'), quantity.cast(pl.String), pl.lit("}")]
+    )
 
 
 def _array1(element: pl.Expr) -> pl.Expr:

@@ -1,6 +1,7 @@
 """Render the ledger's money and shipping records of Shopify orders as Shopify Admin REST
-2026-07 objects: order transactions, refunds, fulfillments with tracking, fulfillment events,
-Shopify Payments payouts, balance and disputes.
+2026-07 objects: order transactions, fulfillment events, Shopify Payments payouts, balance and
+disputes. Refunds and fulfillments are rendered with the orders that embed them
+(``shopify.OrderRenderer``), which ``refunds.json`` and ``fulfillments.json`` serve as is.
 
 Why this shape: the Shopify finance connector reads these endpoints to reconcile what a store
 was paid with what it sold, so every field path and JSON type of the official examples
@@ -30,15 +31,18 @@ from typing import Any
 import polars as pl
 
 from ingestion.sandbox.geo import COUNTRIES
-from ingestion.sandbox.money import formatter, minor_to_float, minor_units
-from ingestion.sandbox.shopify import _money_sets, local_time_formatter
+from ingestion.sandbox.money import formatter, minor_units
+from ingestion.sandbox.shopify import _REFUND_TXN_KIND, local_time_formatter
 from ingestion.sandbox.stripe_ledger import LedgerView
 
 View = LedgerView
 
 ID_FLOOR = 2**53
 # Kinds of derived one-per-source ids (multiplied by 10**16, added to the source id).
-_CAPTURE, _VOID, _REFUND_TXN, _ADJUSTMENT, _REFUND_SHIPPING, _SHIPPING_LINE = (2, 3, 4, 5, 6, 7)
+_CAPTURE, _VOID, _ADJUSTMENT = 2, 3, 5
+# Refund transactions (4) and refund shipping lines (6) are rendered with the refunds
+# (``shopify.OrderRenderer``), which owns their kinds.
+_REFUND_TXN = _REFUND_TXN_KIND
 # Authorizations come before their capture, and Shopify's ids grow with time, so their ids sit
 # just below the world's transaction ids (block 8 of ``world.ids``): in the upper half of block
 # 7, which the world's own ids (the bottom of each 10**14 block) never reach.
@@ -46,7 +50,6 @@ _AUTHORIZATION_BASE = ID_FLOOR + 75 * 10**13
 _PAYOUT_BASE = ID_FLOOR + 10**17
 _DISPUTE_BASE = ID_FLOOR + 2 * 10**17
 _EVENT_BASE = ID_FLOOR + 3 * 10**17
-_FULFILLMENT_LINE_BASE = ID_FLOOR + 2 * 10**18
 _BALANCE_TXN_BASE = ID_FLOOR + 3 * 10**18
 SHOP_ID = 54838000931
 _STAFF_USER_ID = 2**53 + 16 * 10**14 + 77
@@ -62,33 +65,7 @@ SHIPMENT_STATUS = {
     "AvailableForPickup": "ready_for_pickup",
     "Expired": "failure",
 }
-TRACKING_URLS = {
-    "DHL": "https://www.dhl.com/global-en/home/tracking/tracking-express.html?tracking-id=",
-    "FedEx": "https://www.fedex.com/fedextrack/?trknbr=",
-    "UPS": "https://www.ups.com/track?tracknum=",
-    "USPS": "https://tools.usps.com/go/TrackConfirmAction?tLabels=",
-    "Yanwen": "https://track.yw56.com.cn/en/querydel?nums=",
-    "Cainiao": "https://global.cainiao.com/detail.htm?mailNoList=",
-    "Royal Mail": "https://www.royalmail.com/track-your-item#/tracking-results/",
-    "Japan Post": "https://trackings.post.japanpost.jp/services/srv/search/direct?reqCodeNo1=",
-    "DPD": "https://tracking.dpd.de/status/en_US/parcel/",
-}
-# Street address, postal code and province of the cities the world's warehouses are in; a
-# warehouse elsewhere is shown with its name and city only.
-WAREHOUSE_ADDRESSES = {
-    "Shenzhen": ("No. 8 Pingxin North Road, Pinghu", "518111", "GD"),
-    "Los Angeles": ("2100 E 49th St", "90058", "CA"),
-    "Birmingham": ("Unit 3, Hams Hall Distribution Park", "B46 1AL", None),
-    "Frankfurt am Main": ("Cargo City Süd, Gebäude 560", "60549", None),
-    "Narita": ("1-1 Furugome", "282-0004", "JP-12"),
-}
 _COUNTRY_NAMES = {c.code: c.name for c in COUNTRIES}
-_REFUND_NOTES = {
-    "cancellation": "Order cancelled",
-    "return": "Items returned",
-    "partial": "Partial refund",
-    "chargeback": "Chargeback",
-}
 
 
 def derived_id(source_id: int, kind: int) -> int:
@@ -208,8 +185,9 @@ def load_order(view: View, order_id: int) -> OrderBundle | None:
     payment_refunds = view.dicts(
         "payment_refunds", "payment_id", [p["payment_id"] for p in payments]
     )
+    # A chargeback is a dispute on Shopify, never one of the order's refunds.
     refunds = sorted(
-        view.dicts("refunds", "order_id", [order_id]),
+        (r for r in view.dicts("refunds", "order_id", [order_id]) if r["kind"] != "chargeback"),
         key=lambda r: (r["created_at"], r["refund_id"]),
     )
     refund_lines = view.dicts("refund_lines", "refund_id", [r["refund_id"] for r in refunds])
@@ -223,90 +201,6 @@ def load_order(view: View, order_id: int) -> OrderBundle | None:
     )
     bundle.warehouses = {w["code"]: w for w in view("warehouses").to_dicts()}
     return bundle
-
-
-# --- line items -------------------------------------------------------------------------------
-
-
-def _line_item(
-    b: OrderBundle, line: dict[str, Any], *, fulfilled_qty: int, fulfilled: bool
-) -> dict[str, Any]:
-    """A ``line_item`` as nested in fulfillments and refund line items."""
-    money = _money_sets(b.shop_currency, b.presentment_currency)
-    product = b.products.get(line["sku"], {})
-    lid = line["line_id"]
-    qty = line["quantity"]
-    price = line["unit_price_minor"]
-    price_p = line.get("unit_price_presentment_minor")
-    price_p = b.to_presentment(price) if price_p is None else price_p
-    discount = line["discount_minor"]
-    discount_p = line.get("discount_presentment_minor")
-    discount_p = b.to_presentment(discount) if discount_p is None else discount_p
-    tax = line.get("tax_minor") or 0
-    tax_p = line.get("tax_presentment_minor")
-    tax_p = b.to_presentment(tax) if tax_p is None else tax_p
-    rate = line["tax_rate_bp"] / 10_000
-    title = product.get("title") or line["sku"]
-    variant_title = product.get("variant_title")
-    engraving = line.get("engraving")
-    zero = money.set(0, 0)
-    return {
-        "id": lid,
-        "admin_graphql_api_id": f"gid://shopify/LineItem/{lid}",
-        "attributed_staffs": [],
-        "current_quantity": qty,
-        "discount_allocations": [
-            {
-                "amount": money.shop_str(discount),
-                "amount_set": money.set(discount, discount_p),
-                "discount_application_index": 0,
-            }
-        ]
-        if discount
-        else [],
-        "duties": [],
-        "fulfillable_quantity": max(0, qty - fulfilled_qty),
-        "fulfillment_service": "manual",
-        "fulfillment_status": "fulfilled" if fulfilled else None,
-        "gift_card": False,
-        "grams": product.get("weight_g", 0),
-        "name": f"{title} - {variant_title}" if variant_title else title,
-        "price": money.shop_str(price),
-        "price_set": money.set(price, price_p),
-        "product_exists": True,
-        "product_id": product.get("product_id"),
-        "properties": [{"name": "Engraving", "value": engraving}] if engraving else [],
-        "quantity": qty,
-        "requires_shipping": True,
-        "sku": line["sku"],
-        "tax_lines": [
-            {
-                "channel_liable": False,
-                "price": money.shop_str(tax),
-                "price_set": money.set(tax, tax_p),
-                "rate": rate,
-                "title": b.order.get("tax_title") or "Tax",
-            }
-        ]
-        if tax
-        else [],
-        "taxable": True,
-        "title": title,
-        "total_discount": money.shop_str(discount),
-        "total_discount_set": money.set(discount, discount_p) if discount else zero,
-        "variant_id": product.get("variant_id"),
-        "variant_inventory_management": "shopify",
-        "variant_title": variant_title,
-        "vendor": product.get("vendor"),
-    }
-
-
-def _shipped_quantities(b: OrderBundle) -> dict[int, int]:
-    shipped: dict[int, int] = {}
-    for sl in b.shipment_lines:
-        lid = sl["line_id"]
-        shipped[lid] = shipped.get(lid, 0) + sl["quantity"]
-    return shipped
 
 
 # --- transactions -----------------------------------------------------------------------------
@@ -391,23 +285,30 @@ def _capture_id(b: OrderBundle) -> int:
 
 
 def _refund_transaction(b: OrderBundle, refund: dict[str, Any], sequence: int) -> dict[str, Any]:
+    """The refund's transaction, as the refund itself embeds it (``shopify.OrderRenderer``
+    renders that copy column-wise; tests/sandbox/test_shopify_copies holds the two equal): the
+    payment provider's refund id as ``authorization``, or the ``gift_card`` gateway and the
+    card in the receipt for a refund to store credit."""
     refund_id = refund["refund_id"]
     tid = refund.get("transaction_id") or derived_id(refund_id, _REFUND_TXN)
+    gift = refund.get("gift_card_id")
     provider_refund = next((r for r in b.payment_refunds if r.get("refund_id") == refund_id), None)
-    amount_p = refund["presentment_amount_minor"]
-    reference = provider_refund["payment_refund_id"] if provider_refund else None
+    reference = provider_refund["payment_refund_id"] if provider_refund and not gift else None
     receipt: dict[str, Any] = {"testcase": False, "authorization": reference} if reference else {}
+    if gift:
+        receipt = {"gift_card_id": gift, "gift_card_last_characters": f"{gift:x}"[-4:]}
     transaction = _transaction(
         b,
         tid,
         "refund",
         refund["created_at"],
-        amount_p,
+        refund["presentment_amount_minor"],
         parent_id=_capture_id(b) if b.payments else None,
         sequence=sequence,
         unsettled_p=0,
         authorization=reference,
         receipt=receipt,
+        extra={"gateway": "gift_card"} if gift else None,
     )
     if refund.get("kind") == "return":
         transaction["message"] = "Refund processed"
@@ -492,220 +393,6 @@ def render_transactions(b: OrderBundle) -> list[dict[str, Any]]:
         )
     for i, refund in enumerate(b.refunds):
         out.append(_refund_transaction(b, refund, 3 + i))
-    return out
-
-
-# --- refunds ----------------------------------------------------------------------------------
-
-
-def _restock_location(b: OrderBundle) -> int | None:
-    """Where refunded units go back to stock: the warehouse that shipped the order, else the
-    home warehouse (the one a cancelled order would have shipped from)."""
-    for s in b.shipments:
-        warehouse = b.warehouses.get(s.get("warehouse_code") or "")
-        if warehouse and warehouse.get("location_id") is not None:
-            return warehouse["location_id"]
-    if b.order.get("fulfillment_location_id") is not None:
-        return b.order["fulfillment_location_id"]
-    homes = [w for w in b.warehouses.values() if w.get("kind", "home") == "home"]
-    return homes[0].get("location_id") if homes else None
-
-
-def render_refunds(b: OrderBundle) -> list[dict[str, Any]]:
-    """The order's refunds so far, oldest first, with their line items, shipping refunds,
-    adjustments and transactions."""
-    money = _money_sets(b.shop_currency, b.presentment_currency)
-    shop = b.shop_currency
-    zero = money.set(0, 0)
-    lines = {ln["line_id"]: ln for ln in b.lines}
-    lines_by_refund: dict[int, list[dict[str, Any]]] = {}
-    for rl in b.refund_lines:
-        lines_by_refund.setdefault(rl["refund_id"], []).append(rl)
-    oid = b.order["order_id"]
-    location = _restock_location(b)
-    out = []
-    for i, refund in enumerate(b.refunds):
-        rid = refund["refund_id"]
-        kind = refund.get("kind")
-        at = b.time(_epoch(refund["created_at"]))
-        restock = bool(refund.get("restock"))
-        refund_line_items = []
-        lines_total = lines_total_p = 0
-        for rl in sorted(lines_by_refund.get(rid, []), key=lambda r: r["refund_line_id"]):
-            lid = rl["line_id"]
-            line = lines[lid]
-            sub, tax = rl["subtotal_minor"], rl["tax_minor"]
-            sub_p = rl.get("subtotal_presentment_minor")
-            sub_p = b.to_presentment(sub) if sub_p is None else sub_p
-            tax_p = rl.get("tax_presentment_minor")
-            tax_p = b.to_presentment(tax) if tax_p is None else tax_p
-            lines_total += sub + tax
-            lines_total_p += sub_p + tax_p
-            restock_type = (
-                "cancel" if kind == "cancellation" else "return" if restock else "no_restock"
-            )
-            refund_line_items.append(
-                {
-                    "id": rl["refund_line_id"],
-                    "line_item": _line_item(b, line, fulfilled_qty=0, fulfilled=False),
-                    "line_item_id": lid,
-                    "location_id": location if restock_type != "no_restock" else None,
-                    "quantity": rl["quantity"],
-                    "restock_type": restock_type,
-                    "subtotal": minor_to_float(sub, shop),
-                    "subtotal_set": money.set(sub, sub_p),
-                    "total_tax": minor_to_float(tax, shop),
-                    "total_tax_set": money.set(tax, tax_p),
-                }
-            )
-        amount = refund["amount_minor"]
-        amount_p = refund["presentment_amount_minor"]
-        rest, rest_p = amount - lines_total, amount_p - lines_total_p
-        refund_shipping_lines = []
-        adjustments = []
-        if rest > 0:
-            ship_line_id = b.order.get("shipping_line_id") or derived_id(oid, _SHIPPING_LINE)
-            ship, ship_p = (
-                b.order.get("total_shipping_minor", 0),
-                b.order.get("total_shipping_presentment_minor"),
-            )
-            ship_p = b.to_presentment(ship) if ship_p is None else ship_p
-            ship_set = money.set(ship, ship_p)
-            title = b.order.get("shipping_title") or "Standard International"
-            refund_shipping_lines.append(
-                {
-                    "id": derived_id(rid, _REFUND_SHIPPING),
-                    "shipping_line_id": ship_line_id,
-                    "subtotal_amount_set": money.set(rest, rest_p),
-                    "shipping_line": {
-                        "id": ship_line_id,
-                        "carrier_identifier": None,
-                        "code": title,
-                        "discounted_price": money.shop_str(ship),
-                        "discounted_price_set": ship_set,
-                        "discount_allocations": [],
-                        "is_removed": False,
-                        "phone": None,
-                        "price": money.shop_str(ship),
-                        "price_set": ship_set,
-                        "requested_fulfillment_service_id": None,
-                        "source": "shopify",
-                        "tax_lines": [],
-                        "title": title,
-                    },
-                }
-            )
-        if rest:
-            # What the refund paid beyond (or short of) its lines: shipping, or a discrepancy.
-            adjustments.append(
-                {
-                    "id": refund.get("adjustment_id") or derived_id(rid, _ADJUSTMENT),
-                    "amount": money.shop_str(-rest),
-                    "amount_set": money.set(-rest, -rest_p),
-                    "kind": "shipping_refund" if rest > 0 else "refund_discrepancy",
-                    "order_id": oid,
-                    "reason": "Shipping refund" if rest > 0 else "Refund discrepancy",
-                    "refund_id": rid,
-                    "tax_amount": money.shop_str(0),
-                    "tax_amount_set": zero,
-                }
-            )
-        note = refund.get("note") or refund.get("reason") or _REFUND_NOTES.get(kind or "")
-        out.append(
-            {
-                "id": rid,
-                "additional_fees": [],
-                "admin_graphql_api_id": f"gid://shopify/Refund/{rid}",
-                "created_at": at,
-                "duties": [],
-                "note": note,
-                "order_adjustments": adjustments,
-                "order_id": oid,
-                "processed_at": at,
-                "refund_line_items": refund_line_items,
-                "refund_shipping_lines": refund_shipping_lines,
-                "restock": restock,
-                "return": None,
-                "total_additional_fees_set": zero,
-                "total_duties_set": zero,
-                "transactions": [_refund_transaction(b, refund, 3 + i)],
-                "user_id": _STAFF_USER_ID if kind in ("return", "partial") else None,
-            }
-        )
-    return out
-
-
-# --- fulfillments -----------------------------------------------------------------------------
-
-
-def _origin_address(warehouse: dict[str, Any] | None) -> dict[str, Any] | None:
-    if not warehouse:
-        return None
-    known = WAREHOUSE_ADDRESSES.get(warehouse.get("city") or "", (None, None, None))
-    return {
-        "address1": warehouse.get("address1") or known[0] or warehouse.get("name"),
-        "city": warehouse.get("city"),
-        "zip": warehouse.get("postal_code") or known[1],
-        "province_code": warehouse.get("province_code") or known[2],
-        "country_code": warehouse.get("country_code"),
-    }
-
-
-def render_fulfillments(b: OrderBundle, now: datetime) -> list[dict[str, Any]]:
-    """One fulfillment per shipment of the order so far, with its tracking and line items."""
-    o = b.order
-    lines = {ln["line_id"]: ln for ln in b.lines}
-    shipped = _shipped_quantities(b)
-    by_shipment: dict[int, list[dict[str, Any]]] = {}
-    for sl in b.shipment_lines:
-        by_shipment.setdefault(sl["shipment_id"], []).append(sl)
-    out = []
-    for n, s in enumerate(b.shipments, start=1):
-        sid = s["shipment_id"]
-        warehouse = b.warehouses.get(s.get("warehouse_code") or "")
-        number = s.get("tracking_number")
-        carrier = s.get("carrier")
-        url = s.get("tracking_url") or (
-            TRACKING_URLS[carrier] + number if number and carrier in TRACKING_URLS else None
-        )
-        items = []
-        for sl in sorted(by_shipment.get(sid, []), key=lambda r: r["line_id"]):
-            lid = sl["line_id"]
-            line = lines[lid]
-            done = shipped.get(lid, 0)
-            item = _line_item(b, line, fulfilled_qty=done, fulfilled=done >= line["quantity"])
-            item["quantity"] = sl["quantity"]
-            item["fulfillment_line_item_id"] = _FULFILLMENT_LINE_BASE + (
-                _hash(f"{sid}:{lid}", "fli") % 10**17
-            )
-            items.append(item)
-        updated = s.get("delivered_at") or s["shipped_at"]
-        status_tag = s.get("status")
-        out.append(
-            {
-                "id": sid,
-                "admin_graphql_api_id": f"gid://shopify/Fulfillment/{sid}",
-                "created_at": b.time(_epoch(s["shipped_at"])),
-                "line_items": items,
-                "location_id": (warehouse or {}).get("location_id"),
-                "name": f"{o.get('name') or o['order_id']}.{n}",
-                "order_id": o["order_id"],
-                "origin_address": _origin_address(warehouse),
-                "receipt": {
-                    "testcase": False,
-                    "authorization": f"{_hash(sid, 'rcpt') % 10**6:06d}",
-                },
-                "service": "manual",
-                "shipment_status": SHIPMENT_STATUS.get(status_tag or ""),
-                "status": "success",
-                "tracking_company": carrier,
-                "tracking_number": number,
-                "tracking_numbers": [number] if number else [],
-                "tracking_url": url,
-                "tracking_urls": [url] if url else [],
-                "updated_at": b.time(_epoch(min(updated, now))),
-            }
-        )
     return out
 
 

@@ -8,18 +8,22 @@ tables are being written alongside this connector)."""
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+import orjson
 import polars as pl
 import pytest
 
 from ingestion.common.currencies import iso_minor_units
 from ingestion.common.http import RequestStats
 from ingestion.common.pipeline import make_pipeline, run_source
+from ingestion.sandbox.faults import PROFILES
 from ingestion.sandbox.server import SandboxConfig, running_sandbox
 from ingestion.sandbox.state import SandboxState
+from ingestion.sandbox.world import generate_world
 from ingestion.shopify import shopify_source
 from tests.ingestion.test_sources_against_sandbox import table_fingerprint
 from tests.ingestion.test_stripe_sandbox import sandbox_gap
@@ -156,3 +160,53 @@ def test_orders_and_finance_share_one_bucket_and_a_429_storm_loses_nothing(tmp_p
     assert query(warehouse, "select count(*) from raw_shopify.refunds") == [
         (of_shopify_orders(state, "refunds").height,)
     ]
+
+
+def test_malformed_refunds_and_fulfillments_embedded_in_orders_are_quarantined(tmp_path):
+    """The connector reads refunds and fulfillments from each order: the ones the sandbox
+    serves malformed there (listed by id in the ledger) are quarantined with a reason, never
+    loaded, and every other one of the same orders loads."""
+    profile = dataclasses.replace(
+        PROFILES["harsh"],
+        rate_limit_share=0.0,
+        server_error_share=0.0,
+        slow_share=0.0,
+        timeout_share=0.0,
+        duplicate_share=0.0,
+        late_update_share=0.0,
+        malformed_share=0.2,
+    )
+    state = SandboxState(generate_world(seed=7, n_orders=400), faults=profile)
+    listed = state.world.malformed_records
+    warehouse = tmp_path / "w.duckdb"
+    with running_sandbox(state=state, config=dataclasses.replace(FAST, faults=profile)) as url:
+        load(url, warehouse, **FAST_CLIENT)
+
+    def ids(api: str, entity: str) -> set[int]:
+        rows = listed.filter((pl.col("api") == api) & (pl.col("entity") == entity))
+        return set(rows["record_id"].cast(pl.Int64).to_list())
+
+    # What a malformed order embeds may or may not be read (it depends on what broke in it):
+    # hold the orders served clean to the exact count.
+    orders = shopify_orders(state)
+    clean = orders.filter(~pl.col("order_id").is_in(ids("shopify", "orders")))
+    served = {
+        "refunds": state.table_as_of("refunds").filter(pl.col("kind") != "chargeback"),
+        "fulfillments": state.table_as_of("shipments").rename({"shipment_id": "id"}),
+    }
+    served["refunds"] = served["refunds"].rename({"refund_id": "id"})
+    for table, entity in (("refunds", "refund"), ("fulfillments", "fulfillment")):
+        of_clean = set(served[table].join(clean, on="order_id", how="semi")["id"].to_list())
+        malformed = ids("shopify", table) & set(served[table]["id"].to_list())
+        assert len(malformed & of_clean) >= 3, table
+        loaded = {i for (i,) in query(warehouse, f"select id from raw_shopify.{table}")}
+        assert not loaded & malformed, table
+        assert loaded >= of_clean - malformed, table
+        quarantined = query(
+            warehouse,
+            f"select payload, reason from raw_shopify.quarantine where entity = '{entity}'",
+        )
+        assert len(malformed & of_clean) <= len(quarantined) <= len(malformed), table
+        assert all(reason for _, reason in quarantined)
+        named = {orjson.loads(p).get("id") for p, _ in quarantined}
+        assert {i for i in named if isinstance(i, int)} <= malformed, table

@@ -28,6 +28,9 @@ FAST = {"requests_per_second": 500.0, "burst": 500.0}
 # (api, entity) -> where its primary key sits in a served record (as ``page_faults`` is told).
 ID_FIELDS: dict[tuple[str, str], tuple[str, ...]] = {
     ("shopify", "orders"): ("id",),
+    # Each order's refunds and fulfillments as orders.json embeds them (a list of their own).
+    ("shopify", "refunds"): ("id",),
+    ("shopify", "fulfillments"): ("id",),
     ("amazon", "orders"): ("AmazonOrderId",),
     ("amazon", "order_items"): ("OrderItemId",),
     ("amazon", "order_report"): ("amazon-order-id", "sku"),
@@ -99,7 +102,21 @@ def _shopify(url: str, out: Records, parents: Records) -> None:
     prefix = f"/admin/api/{shopify_settings.API_VERSION}"
     with shopify.make_client(url, shopify_settings.SANDBOX_ACCESS_TOKEN, **FAST) as api:
         orders = _flat(shopify.iter_order_pages(api, "2000-01-01T00:00:00Z", 250))
-        out[("shopify", "orders")] = orders
+        # The embedded lists are faulted (and listed) apart from their order: compare each
+        # on its own, and the orders without them.
+        for entity in ("refunds", "fulfillments"):
+            out[("shopify", entity)] = [
+                record
+                for order in orders
+                if isinstance(order, dict)
+                for record in (order.get(entity) or [])
+            ]
+        out[("shopify", "orders")] = [
+            {k: v for k, v in order.items() if k not in ("refunds", "fulfillments")}
+            if isinstance(order, dict)
+            else order
+            for order in orders
+        ]
         served = parents[("shopify", "orders")]
         for order_id in sorted({o["id"] for o in served if isinstance(o.get("id"), int)}):
             # The per-order endpoints, as served (the connector reads refunds and

@@ -12,13 +12,17 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from ingestion.sandbox.amazon_render import mix
 from ingestion.sandbox.money import minor_to_float
 from ingestion.sandbox.shopify import (
+    _FULFILLMENT_LINE_BASE,
     _ONLINE_STORE_APP_ID,
     _REFERRERS,
+    _REFUND_SHIPPING_KIND,
     _SHIPMENT_STATUS,
     _STAFF_USER_ID,
     _USER_AGENT,
+    WAREHOUSE_ADDRESSES,
     ShopContext,
     _confirmation_number,
     _hex,
@@ -47,6 +51,7 @@ class OrderRecord:
     lines: list[dict[str, Any]]
     refunds: list[dict[str, Any]]
     shipments: list[dict[str, Any]] = field(default_factory=list)
+    home_location: int | None = None
 
 
 def _ranges(sorted_keys: np.ndarray, wanted: np.ndarray) -> np.ndarray:
@@ -108,9 +113,12 @@ def page_records(state: SandboxState, page: pl.DataFrame) -> list[OrderRecord]:
     sl = ship_lines[_ranges(ship_lines["shipment_id"].to_numpy(), picked["shipment_id"].to_numpy())]
     lines_by_shipment = _grouped(sl, "shipment_id")
     shipments_by_order: dict[int, list[dict[str, Any]]] = {}
-    for shipment in picked.iter_rows(named=True):
+    origins = {w["code"]: _origin(w) for w in world.warehouses.iter_rows(named=True)}
+    for shipment in picked.sort("shipped_at", "shipment_id").iter_rows(named=True):
         shipment["lines"] = lines_by_shipment.get(shipment["shipment_id"], [])
+        shipment["origin"] = origins.get(shipment["warehouse_code"])
         shipments_by_order.setdefault(shipment["order_id"], []).append(shipment)
+    homes = world.warehouses.filter(pl.col("kind") == "home")["location_id"].to_list()
 
     refunds_by_order: dict[int, list[dict[str, Any]]] = {}
     refunds = state.table_as_of("refunds")
@@ -118,7 +126,9 @@ def page_records(state: SandboxState, page: pl.DataFrame) -> list[OrderRecord]:
         pl.col("kind") != "chargeback"
     )
     if mine.height:
-        mine = mine.with_columns(pl.col("created_at").dt.epoch("s"))
+        provider = state.table_as_of("payment_refunds")
+        references = dict(zip(provider["refund_id"], provider["payment_refund_id"], strict=True))
+        mine = mine.sort("created_at", "refund_id").with_columns(pl.col("created_at").dt.epoch("s"))
         refund_lines = state.table_as_of("refund_lines")
         rl = refund_lines[
             _ranges(refund_lines["refund_id"].to_numpy(), mine["refund_id"].to_numpy())
@@ -126,6 +136,7 @@ def page_records(state: SandboxState, page: pl.DataFrame) -> list[OrderRecord]:
         lines_by_refund = _grouped(rl, "refund_id")
         for refund in mine.iter_rows(named=True):
             refund["lines"] = lines_by_refund.get(refund["refund_id"], [])
+            refund["reference"] = references.get(refund["refund_id"])
             refunds_by_order.setdefault(refund["order_id"], []).append(refund)
 
     out = []
@@ -138,10 +149,22 @@ def page_records(state: SandboxState, page: pl.DataFrame) -> list[OrderRecord]:
                 line_rows[pos : pos + count],
                 refunds_by_order.get(oid, []),
                 shipments_by_order.get(oid, []),
+                homes[0] if homes else None,
             )
         )
         pos += count
     return out
+
+
+def _origin(warehouse: dict[str, Any]) -> dict[str, Any]:
+    known = WAREHOUSE_ADDRESSES.get(warehouse["city"] or "", (None, None, None))
+    return {
+        "address1": known[0] or warehouse["name"],
+        "city": warehouse["city"],
+        "zip": known[1],
+        "province_code": known[2],
+        "country_code": warehouse["country_code"],
+    }
 
 
 def render_orders(
@@ -406,24 +429,29 @@ def render_order(rec: OrderRecord, shop: ShopContext) -> dict[str, Any]:
         "payment_terms": None,
         "refunds": refunds_out,
         "shipping_address": address,
-        "shipping_lines": [
-            {
-                "id": o["shipping_line_id"],
-                "carrier_identifier": None,
-                "code": o["shipping_title"],
-                "discounted_price": fs(ship),
-                "discounted_price_set": ship_set,
-                "is_removed": False,
-                "phone": None,
-                "price": fs(ship),
-                "price_set": ship_set,
-                "requested_fulfillment_service_id": None,
-                "source": "shopify",
-                "title": o["shipping_title"],
-                "tax_lines": [],
-                "discount_allocations": [],
-            }
-        ],
+        "shipping_lines": [_shipping_line(o, mset, fs)],
+    }
+
+
+def _shipping_line(
+    o: dict[str, Any], mset: Callable[[int, int], dict[str, Any]], fs: Callable[[int], str]
+) -> dict[str, Any]:
+    ship_set = mset(o["total_shipping_minor"], o["total_shipping_presentment_minor"])
+    return {
+        "id": o["shipping_line_id"],
+        "carrier_identifier": None,
+        "code": o["shipping_title"],
+        "discounted_price": fs(o["total_shipping_minor"]),
+        "discounted_price_set": ship_set,
+        "is_removed": False,
+        "phone": None,
+        "price": fs(o["total_shipping_minor"]),
+        "price_set": ship_set,
+        "requested_fulfillment_service_id": None,
+        "source": "shopify",
+        "title": o["shipping_title"],
+        "tax_lines": [],
+        "discount_allocations": [],
     }
 
 
@@ -523,7 +551,7 @@ def _render_fulfillments(
 ) -> list[dict[str, Any]]:
     """One fulfillment per shipment visible at the clock (split orders have two)."""
     out = []
-    for sh in shipments:
+    for n, sh in enumerate(shipments, start=1):
         fid = sh["shipment_id"]
         shipped = ts(sh["shipped_at"])
         number, url = sh["tracking_number"], sh["tracking_url"]
@@ -534,9 +562,9 @@ def _render_fulfillments(
                 "admin_graphql_api_id": f"gid://shopify/Fulfillment/{fid}",
                 "created_at": shipped,
                 "location_id": sh["location_id"],
-                "name": f"{name}.{sh['seq'] + 1}",
+                "name": f"{name}.{n}",
                 "order_id": o["order_id"],
-                "origin_address": {},
+                "origin_address": sh["origin"],
                 "receipt": {"testcase": False, "authorization": str(fid)[-6:]},
                 "service": "manual",
                 "shipment_status": _SHIPMENT_STATUS.get(sh["outcome"], "in_transit"),
@@ -547,7 +575,15 @@ def _render_fulfillments(
                 "tracking_url": url,
                 "tracking_urls": [url],
                 "updated_at": ts(outcome_at) if outcome_at is not None else shipped,
-                "line_items": [line_dicts[sl["line_id"]] for sl in sh["lines"]],
+                "line_items": [
+                    {
+                        "fulfillment_line_item_id": _FULFILLMENT_LINE_BASE
+                        + mix((mix(fid, 21) + sl["line_id"]) & (2**64 - 1), 22) % 10**17,
+                        **line_dicts[sl["line_id"]],
+                        "quantity": sl["quantity"],
+                    }
+                    for sl in sorted(sh["lines"], key=lambda sl: sl["line_id"])
+                ],
             }
         )
     return out
@@ -575,7 +611,7 @@ def _render_refunds(
     oid = o["order_id"]
     lines_by_id = {ln["line_id"]: ln for ln in rec.lines}
     location_of = {sl["line_id"]: sh["location_id"] for sh in rec.shipments for sl in sh["lines"]}
-    for refund in rec.refunds:
+    for sequence, refund in enumerate(rec.refunds, start=3):
         rid = refund["refund_id"]
         at = ts(refund["created_at"])
         kind = refund["kind"]
@@ -601,7 +637,9 @@ def _render_refunds(
                 {
                     "id": rl["refund_line_id"],
                     "line_item_id": lid,
-                    "location_id": None if restock_type == "no_restock" else location_of.get(lid),
+                    "location_id": None
+                    if restock_type == "no_restock"
+                    else location_of.get(lid, rec.home_location),
                     "quantity": q,
                     "restock_type": restock_type,
                     "subtotal": minor_to_float(sub, shop_cur),
@@ -632,8 +670,23 @@ def _render_refunds(
                     "tax_amount_set": zero_set,
                 }
             )
+        shipping_lines = []
+        if refund["shipping_minor"] > 0:
+            shipping_lines.append(
+                {
+                    "id": rid + _REFUND_SHIPPING_KIND * 10**16,
+                    "shipping_line_id": o["shipping_line_id"],
+                    "subtotal_amount_set": mset(
+                        refund["shipping_minor"], refund["shipping_presentment_minor"]
+                    ),
+                    "shipping_line": _shipping_line(o, mset, fs),
+                }
+            )
         gift_card = refund["gift_card_id"]
-        receipt: dict[str, Any] = {}
+        reference = None if gift_card is not None else refund["reference"]
+        receipt: dict[str, Any] = (
+            {} if reference is None else {"testcase": False, "authorization": reference}
+        )
         if gift_card is not None:
             receipt = {
                 "gift_card_id": gift_card,
@@ -649,34 +702,41 @@ def _render_refunds(
                 "order_id": oid,
                 "processed_at": at,
                 "restock": refund["restock"],
+                "return": None,
                 "total_additional_fees_set": zero_set,
                 "total_duties_set": zero_set,
                 "user_id": _STAFF_USER_ID if is_return else None,
                 "order_adjustments": adjustments,
+                "refund_shipping_lines": shipping_lines,
                 "transactions": [
                     {
                         "id": tid,
                         "admin_graphql_api_id": f"gid://shopify/OrderTransaction/{tid}",
                         "amount": fp(refund["presentment_amount_minor"]),
-                        "authorization": None
-                        if gift_card is not None
-                        else f"re_{_hex(tid, 5)[:24]}",
+                        "amount_rounding": None,
+                        "authorization": reference,
                         "created_at": at,
                         "currency": pres_cur,
+                        "currency_exchange_adjustment": None,
                         "device_id": None,
                         "error_code": None,
                         "gateway": "gift_card" if gift_card is not None else o["gateway"],
                         "kind": "refund",
                         "location_id": None,
+                        "manual_payment_gateway": False,
                         "message": "Refund processed" if is_return else None,
                         "order_id": oid,
                         "parent_id": o["payment_transaction_id"],
-                        "payment_id": f"{name}.2",
+                        "payment_id": f"{name}.{sequence}",
                         "processed_at": at,
                         "receipt": receipt,
                         "source_name": "web",
                         "status": "success",
                         "test": False,
+                        "total_unsettled_set": {
+                            "presentment_money": {"amount": "0.0", "currency": pres_cur},
+                            "shop_money": {"amount": "0.0", "currency": shop_cur},
+                        },
                         "user_id": None,
                     }
                 ],

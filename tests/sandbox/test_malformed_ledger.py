@@ -47,19 +47,23 @@ def _corrupted(clean: Records, faulty: Records, key: tuple[str, str]) -> set[str
     return corrupted | (set(clean_by_id) - served_ids)
 
 
-@pytest.fixture(scope="module")
-def walks():
-    world = generate_world(seed=20, n_orders=150)
+def _walk(n_orders: int, profile):
+    world = generate_world(seed=20, n_orders=n_orders)
     # Past the horizon, every record the world will ever hold is served.
     now = world.horizon + timedelta(days=2)
     clean_state = SandboxState(world, now=now)
-    faulty_state = SandboxState(world, now=now, faults=HARSH_DATA)
+    faulty_state = SandboxState(world, now=now, faults=profile)
     since = world.start - timedelta(days=120)
     with running_sandbox(clean_state, SandboxConfig(**FAST)) as url:
         clean = fetch_everything(url, since)
-    with running_sandbox(faulty_state, SandboxConfig(faults=HARSH_DATA, **FAST)) as url:
+    with running_sandbox(faulty_state, SandboxConfig(faults=profile, **FAST)) as url:
         faulty = fetch_everything(url, since, parents=clean)
     return clean, faulty, faulty_state.table_as_of("malformed_records"), world
+
+
+@pytest.fixture(scope="module")
+def walks():
+    return _walk(150, HARSH_DATA)
 
 
 @pytest.mark.parametrize("key", sorted(ID_FIELDS), ids=lambda k: f"{k[0]}.{k[1]}")
@@ -112,3 +116,40 @@ def test_serving_a_world_with_another_profile_is_refused(tmp_path):
     refused = runner.invoke(app, ["sandbox", "serve", "--world", out, "--faults", "none"])
     assert refused.exit_code == 2
     assert "generated with --faults harsh" in " ".join(refused.output.split())
+
+
+# Shopify serves each order's refunds and fulfillments twice: embedded in the order and on their
+# per-order lists. Harsh's 1% leaves few of them malformed in a small world, so this walk breaks
+# a third of every record.
+EMBEDDED = [("shopify", "refunds"), ("shopify", "fulfillments")]
+PER_ORDER = [("shopify_finance", "refunds"), ("shopify_finance", "fulfillments")]
+
+
+@pytest.fixture(scope="module")
+def dense_walks():
+    return _walk(150, dataclasses.replace(HARSH_DATA, malformed_share=0.3))
+
+
+@pytest.mark.parametrize("key", EMBEDDED + PER_ORDER, ids=lambda k: f"{k[0]}.{k[1]}")
+def test_both_copies_of_refunds_and_fulfillments_are_corrupted_exactly_as_listed(dense_walks, key):
+    clean, faulty, ledger, _ = dense_walks
+    listed = set(
+        ledger.filter((ledger["api"] == key[0]) & (ledger["entity"] == key[1]))["record_id"]
+    )
+    assert len(listed) >= 3
+    assert _corrupted(clean, faulty, key) == listed
+
+
+def test_the_embedded_copy_is_corrupted_apart_from_the_per_order_one(dense_walks):
+    """Each copy has its own draw: a connector reading either one meets malformed records
+    that the ledger lists under the list it reads."""
+    _, _, ledger, _ = dense_walks
+
+    def listed(key: tuple[str, str]) -> set[str]:
+        return set(
+            ledger.filter((ledger["api"] == key[0]) & (ledger["entity"] == key[1]))["record_id"]
+        )
+
+    for embedded, per_order in zip(EMBEDDED, PER_ORDER, strict=True):
+        assert listed(embedded) != listed(per_order)
+        assert listed(embedded) - listed(per_order)

@@ -154,12 +154,13 @@ def _compare(
     quarantined = _quarantined(con, tables, dataset, entity)
     result.quarantined = sum(quarantined.values())
     anonymous = anonymous_kinds(entity.served_as, entity.id_paths[0] if entity.id_paths else "")
-    _match_quarantine(result, listed, withheld, quarantined, set(raw_keys), anonymous)
+    also = entity.also_loaded(ledger) & set(listed) if entity.also_loaded else set()
+    _match_quarantine(result, listed, withheld, quarantined, set(raw_keys), anonymous, also)
     moved = _moved_by_boundary(con, tables, entity) - set(raw_keys)
     result.moved = len(moved & present)
     result.not_quarantined = [k for k in result.not_quarantined if k not in moved]
 
-    should_load = present - set(listed) - withheld - moved
+    should_load = present - (set(listed) - also) - withheld - moved
     result.missing = sorted(should_load - set(raw_keys))
     result.unexpected = sorted(set(raw_keys) - present)
     result.withheld = len(withheld - set(raw_keys))
@@ -242,11 +243,16 @@ def _match_quarantine(
     quarantined: Counter[str | None],
     raw_keys: set[str],
     anonymous_kinds: frozenset[str],
+    also_loaded: set[str] | frozenset[str] = frozenset(),
 ) -> None:
+    """``also_loaded``: listed keys that load from a clean copy elsewhere, so they belong in
+    the raw table and their malformed copy in the quarantine."""
     expected = {k: kind for k, kind in listed.items() if k not in withheld}
     result.expected_quarantined = len(expected)
-    result.loaded_malformed = sorted(set(expected) & raw_keys)
-    unmatched = [k for k in expected if k not in quarantined and k not in raw_keys]
+    result.loaded_malformed = sorted((set(expected) - also_loaded) & raw_keys)
+    unmatched = [
+        k for k in expected if k not in quarantined and (k in also_loaded or k not in raw_keys)
+    ]
     # Quarantined rows the ledger does not list by that id: id-less ones first absorb the
     # listed records that were served without a usable id.
     strangers = [k for k in quarantined.elements() if k is None or k not in expected]

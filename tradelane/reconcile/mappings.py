@@ -64,6 +64,10 @@ class Entity:
     quarantine_entities: tuple[str, ...] = ()  # the connector's names in its quarantine
     id_paths: tuple[str, ...] = ()  # where a quarantined payload keeps the id
     parent: tuple[str, str] | None = None  # (api, entity) the rows are fetched through
+    # Keys whose malformed copy is quarantined while a clean copy of the same record, served
+    # in another list, loads anyway (a refund's transaction is in the refund and in the
+    # order's transactions): expected both in the quarantine and in the raw table.
+    also_loaded: Callable[[Ledger], set[str]] | None = None
     money: tuple[tuple[str, str], ...] = ()  # (e4 column, currency column), for printing
     # Raw rows outside the ledger's coverage (the ECB's real history before the world).
     raw_filter: Callable[[Ledger], str] | None = None
@@ -163,23 +167,36 @@ def shopify_transaction_rows(ledger: Ledger, order_ids: pl.Series | None = None)
     return frame.with_columns(pl.col("order_id").alias("parent"))
 
 
+def _malformed_ids(ledger: Ledger, api: str, entity: str) -> pl.Series:
+    """Ids (as int64) of one list's records the ledger lists as served malformed."""
+    listed = ledger("malformed_records").filter(
+        (pl.col("api") == api) & (pl.col("entity") == entity)
+    )
+    return listed["record_id"].cast(pl.Int64, strict=False).drop_nulls()
+
+
+def _shopify_refunds(ledger: Ledger) -> pl.DataFrame:
+    """The Shopify orders' refunds (a chargeback is a dispute on Shopify, never a refund)."""
+    orders = _shopify_orders(ledger).select("order_id", "currency")
+    return ledger("refunds").filter(pl.col("kind") != "chargeback").join(orders, on="order_id")
+
+
 def _shopify_refund_rows(ledger: Ledger) -> pl.DataFrame:
-    orders = _shopify_orders(ledger).select("order_id")
-    return (
-        ledger("refunds")
-        .join(orders, on="order_id", how="semi")
-        .select(
-            _key("refund_id"),
-            pl.col("order_id").cast(pl.String),
-            seconds("created_at").alias("created_at"),
-            pl.col("order_id").cast(pl.String).alias("parent"),
-        )
+    return _shopify_refunds(ledger).select(
+        _key("refund_id"),
+        pl.col("order_id").cast(pl.String),
+        seconds("created_at").alias("created_at"),
+        pl.col("order_id").cast(pl.String).alias("parent"),
     )
 
 
 def _shopify_refund_line_rows(ledger: Ledger) -> pl.DataFrame:
-    orders = _shopify_orders(ledger).select("order_id", "currency")
-    refunds = ledger("refunds").select("refund_id", "order_id").join(orders, on="order_id")
+    """Lines of refunds served clean in their order: a malformed refund is quarantined whole,
+    its lines with it (the quarantine row of the refund is what reconcile expects)."""
+    refunds = _shopify_refunds(ledger).select("refund_id", "order_id", "currency")
+    refunds = refunds.filter(
+        ~pl.col("refund_id").is_in(_malformed_ids(ledger, "shopify", "refunds").implode())
+    )
     return (
         ledger("refund_lines")
         .join(refunds, on="refund_id", how="inner")
@@ -196,17 +213,24 @@ def _shopify_refund_line_rows(ledger: Ledger) -> pl.DataFrame:
     )
 
 
-def _shopify_fulfillment_line_rows(ledger: Ledger) -> pl.DataFrame:
+def _shopify_shipments(ledger: Ledger) -> pl.DataFrame:
     orders = _shopify_orders(ledger).select("order_id")
-    shipments = (
+    return (
         ledger("shipments")
         .filter(pl.col("shipped_at").is_not_null())
         .join(orders, on="order_id", how="semi")
-        .select("shipment_id", "order_id")
+    )
+
+
+def _shopify_fulfillment_line_rows(ledger: Ledger) -> pl.DataFrame:
+    """Lines of fulfillments served clean in their order (a malformed fulfillment is
+    quarantined whole, its lines with it)."""
+    shipments = _shopify_shipments(ledger).filter(
+        ~pl.col("shipment_id").is_in(_malformed_ids(ledger, "shopify", "fulfillments").implode())
     )
     return (
         ledger("shipment_lines")
-        .join(shipments, on="shipment_id", how="inner")
+        .join(shipments.select("shipment_id", "order_id"), on="shipment_id", how="inner")
         .select(
             pl.concat_str(
                 pl.col("shipment_id").cast(pl.String),
@@ -220,18 +244,26 @@ def _shopify_fulfillment_line_rows(ledger: Ledger) -> pl.DataFrame:
 
 
 def _shopify_fulfillment_rows(ledger: Ledger) -> pl.DataFrame:
-    orders = _shopify_orders(ledger).select("order_id")
-    return (
-        ledger("shipments")
-        .filter(pl.col("shipped_at").is_not_null())
-        .join(orders, on="order_id", how="semi")
-        .select(
-            _key("shipment_id"),
-            pl.col("order_id").cast(pl.String),
-            "tracking_number",
-            pl.col("order_id").cast(pl.String).alias("parent"),
-        )
+    return _shopify_shipments(ledger).select(
+        _key("shipment_id"),
+        pl.col("order_id").cast(pl.String),
+        "tracking_number",
+        pl.col("order_id").cast(pl.String).alias("parent"),
     )
+
+
+def _refund_transactions_in_clean_refunds(ledger: Ledger) -> set[str]:
+    """Refund transactions the connector also reads from their refund in the order: when the
+    transactions list serves one malformed, the copy in a refund served clean still loads."""
+    from ingestion.sandbox.shopify import _REFUND_TXN_KIND
+
+    refunds = _shopify_refunds(ledger).filter(
+        ~pl.col("refund_id").is_in(_malformed_ids(ledger, "shopify", "refunds").implode())
+    )
+    ids = refunds.select(
+        pl.coalesce("transaction_id", pl.col("refund_id") + _REFUND_TXN_KIND * 10**16)
+    )
+    return set(ids.to_series().cast(pl.String))
 
 
 def _shopify_payout_rows(ledger: Ledger) -> pl.DataFrame:
@@ -466,6 +498,7 @@ RAW_ENTITIES: tuple[Entity, ...] = (
         ("id",),
         parent=("shopify", "orders"),
         money=(("amount_e4", "currency"),),
+        also_loaded=_refund_transactions_in_clean_refunds,
     ),
     Entity(
         "shopify",
@@ -473,7 +506,8 @@ RAW_ENTITIES: tuple[Entity, ...] = (
         f"select cast(id as varchar) as key, cast(order_id as varchar) as order_id, "
         f"{sql_seconds('created_at')} as created_at from {{dataset}}.refunds",
         _shopify_refund_rows,
-        ("shopify_finance", "refunds"),
+        # Read from each order of orders.json, where Shopify embeds them.
+        ("shopify", "refunds"),
         ("refund",),
         ("id",),
         parent=("shopify", "orders"),
@@ -503,7 +537,7 @@ RAW_ENTITIES: tuple[Entity, ...] = (
         "select cast(id as varchar) as key, cast(order_id as varchar) as order_id, "
         "tracking_number from {dataset}.fulfillments",
         _shopify_fulfillment_rows,
-        ("shopify_finance", "fulfillments"),
+        ("shopify", "fulfillments"),
         ("fulfillment",),
         ("id",),
         parent=("shopify", "orders"),

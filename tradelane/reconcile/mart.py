@@ -356,9 +356,11 @@ def _expected_refunds(side: LedgerSide) -> pl.DataFrame:
     transaction moved, in the presentment currency); a processor refund (Stripe ``re_``, PayPal)
     only for an order with no Shopify refund loaded."""
     shopify_orders = side.in_mart().filter(pl.col("channel") == "shopify").select("order_id")
-    refunds = side.ledger("refunds")
+    # A chargeback is a dispute on Shopify, never one of its refunds; the connector reads the
+    # refunds embedded in each order, so a malformed one there is quarantined.
+    refunds = side.ledger("refunds").filter(pl.col("kind") != "chargeback")
     channel = refunds.join(shopify_orders, on="order_id", how="semi").filter(
-        ~pl.col("refund_id").cast(pl.String).is_in(side.listed("shopify_finance", "refunds"))
+        ~pl.col("refund_id").cast(pl.String).is_in(side.listed("shopify", "refunds"))
     )
     channel_rows = channel.select(
         "order_id",
@@ -414,9 +416,7 @@ def _expected_shipments(side: LedgerSide) -> pl.DataFrame:
         shipped.filter(~tracked)
         .join(shopify_orders, on="order_id", how="semi")
         .filter(
-            ~pl.col("shipment_id")
-            .cast(pl.String)
-            .is_in(side.listed("shopify_finance", "fulfillments"))
+            ~pl.col("shipment_id").cast(pl.String).is_in(side.listed("shopify", "fulfillments"))
         )
     )
     parcels = pl.concat([shipped.filter(tracked), fallback]).select("order_id")
