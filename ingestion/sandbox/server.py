@@ -39,6 +39,7 @@ from ingestion.sandbox import (
     api_ledger,
     api_paypal,
     api_shopify_finance,
+    api_shopify_graphql,
     api_stripe,
     wms,
 )
@@ -506,7 +507,15 @@ def create_app(state: SandboxState, config: SandboxConfig | None = None) -> Star
         Route("/_sandbox/faults", faults_endpoint(faults), methods=["GET"]),
     ]
     # Each further API family lives in its own module and contributes its routes here.
-    for family in (api_amazon, api_aftership, api_stripe, api_paypal, api_shopify_finance, api_ecb):
+    for family in (
+        api_amazon,
+        api_aftership,
+        api_stripe,
+        api_paypal,
+        api_shopify_finance,
+        api_shopify_graphql,
+        api_ecb,
+    ):
         routes += family.routes(ctx)
     routes += api_ledger.routes(ctx)  # the ground truth as of the clock, for reconcile
     app = Starlette(routes=routes, middleware=[Middleware(FaultMiddleware, run=faults)])

@@ -78,6 +78,9 @@ class FakeShop:
 
 
 def load(fake: FakeShop, warehouse, **options) -> RequestStats:
+    """Load ``fake`` on the REST path (the fake store serves REST only; the bulk path has its
+    own tests in ``test_shopify_bulk*.py``)."""
+    options.setdefault("transactions_via", "rest")
     stats = RequestStats()
     run_source(
         make_pipeline("shopify", warehouse),

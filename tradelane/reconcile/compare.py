@@ -104,7 +104,7 @@ def reconcile(
             ).fetchall()
         }
         results = []
-        for entity in entities:
+        for entity in (e.configured() for e in entities):
             result = EntityResult(entity, strict=strict)
             if (f"raw_{entity.source}", entity.table) in tables:
                 _compare(con, tables, ledger, malformed, result)
@@ -193,10 +193,20 @@ def _payload_id(payload: str, id_paths: tuple[str, ...]) -> str | None:
                 node = node.get(step) if isinstance(node, dict) else None
             if node is None or isinstance(node, dict | list | float | bool):
                 break
-            values.append(str(node))
+            values.append(_gid_number(str(node)))
         else:
             return ":".join(values)
     return None
+
+
+def _gid_number(value: str) -> str:
+    """A GraphQL global id (``gid://shopify/OrderTransaction/123``) as the number the ledger
+    lists; any other id as it is."""
+    if value.startswith("gid://"):
+        tail = value.rsplit("/", 1)[-1]
+        if tail.isdigit():
+            return tail
+    return value
 
 
 def _match_quarantine(

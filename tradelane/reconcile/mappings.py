@@ -12,8 +12,10 @@ the compared values, normalised so that equality means exact agreement:
 
 ``parent`` names the list a row is fetched through (a Shopify order's line items come with the
 order): when the parent is served malformed and quarantined, its children are never fetched, so
-reconcile expects them in neither table. This is the ``raw`` layer; the ``mart`` layer compares
-totals instead (``mart.py``).
+reconcile expects them in neither table. A Shopify order's finance records (refunds,
+fulfillments, their lines, and transactions read through a bulk operation) are loaded even when
+the order is quarantined, so they have no parent. This is the ``raw`` layer; the ``mart`` layer
+compares totals instead (``mart.py``).
 """
 
 from __future__ import annotations
@@ -67,6 +69,12 @@ class Entity:
     money: tuple[tuple[str, str], ...] = ()  # (e4 column, currency column), for printing
     # Raw rows outside the ledger's coverage (the ECB's real history before the world).
     raw_filter: Callable[[Ledger], str] | None = None
+    # The entity as the connector is configured to fetch it (Shopify's transactions come from a
+    # bulk operation or from a request per order), resolved when reconcile runs.
+    configure: Callable[[Entity], Entity] | None = None
+
+    def configured(self) -> Entity:
+        return self if self.configure is None else self.configure(self)
 
     @property
     def name(self) -> str:
@@ -161,6 +169,22 @@ def shopify_transaction_rows(ledger: Ledger, order_ids: pl.Series | None = None)
     columns = ["key", "order_id", "kind", "currency", "amount_e4"]
     frame = pl.DataFrame(rows, schema=columns, orient="row")
     return frame.with_columns(pl.col("order_id").alias("parent"))
+
+
+def _shopify_transactions_as_configured(entity: Entity) -> Entity:
+    """Transactions read through a bulk operation (the default) are listed malformed under
+    ``shopify_graphql`` and loaded whatever became of their order; read one request per order
+    (``rest``), they are the per-order list's, and an order served without a usable id has
+    none read."""
+    import dataclasses
+
+    from ingestion.shopify.settings import configured_transactions_via
+
+    if configured_transactions_via() == "rest":
+        return dataclasses.replace(entity, configure=None)
+    return dataclasses.replace(
+        entity, served_as=("shopify_graphql", "transactions"), parent=None, configure=None
+    )
 
 
 def _shopify_refund_rows(ledger: Ledger) -> pl.DataFrame:
@@ -408,6 +432,7 @@ RAW_ENTITIES: tuple[Entity, ...] = (
         ("id",),
         parent=("shopify", "orders"),
         money=(("amount_e4", "currency"),),
+        configure=lambda entity: _shopify_transactions_as_configured(entity),
     ),
     Entity(
         "shopify",
@@ -418,7 +443,6 @@ RAW_ENTITIES: tuple[Entity, ...] = (
         ("shopify_finance", "refunds"),
         ("refund",),
         ("id",),
-        parent=("shopify", "orders"),
     ),
     Entity(
         "shopify",
@@ -428,7 +452,6 @@ RAW_ENTITIES: tuple[Entity, ...] = (
         f"{sql_e4('subtotal')} as subtotal_e4, {sql_e4('total_tax')} as total_tax_e4 "
         f"from {{dataset}}.refund_line_items",
         _shopify_refund_line_rows,
-        parent=("shopify", "orders"),
         money=(("subtotal_e4", "currency"), ("total_tax_e4", "currency")),
     ),
     Entity(
@@ -437,7 +460,6 @@ RAW_ENTITIES: tuple[Entity, ...] = (
         "select fulfillment_id || ':' || line_item_id as key, quantity "
         "from {dataset}.fulfillment_line_items",
         _shopify_fulfillment_line_rows,
-        parent=("shopify", "orders"),
     ),
     Entity(
         "shopify",
@@ -448,7 +470,6 @@ RAW_ENTITIES: tuple[Entity, ...] = (
         ("shopify_finance", "fulfillments"),
         ("fulfillment",),
         ("id",),
-        parent=("shopify", "orders"),
     ),
     Entity(
         "shopify",
