@@ -35,8 +35,6 @@ from typing import Any
 from urllib.parse import urlparse
 
 import dlt
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from ingestion.common.concurrency import RequestPool
 from ingestion.common.http import ApiClient, ApiError, RequestStats
@@ -139,8 +137,7 @@ def shopify_source(
                 # Started after the pages, over the same window: it sees every order they
                 # listed, at that version or a later one.
                 result = parse_bulk_transactions(BulkRunner(api).run(since.isoformat()), store_id)
-                kept = pc.invert(pc.is_in(result.table["id"], pa.array(from_refunds, pa.int64())))
-                yield BulkTransactions(result.table.filter(kept), result.quarantine)
+                yield result.without(from_refunds)
             if finance:
                 yield from _payouts(api, state)
 

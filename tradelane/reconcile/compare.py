@@ -134,7 +134,12 @@ def _compare(
     expected = entity.expected(ledger)
     dataset = f"raw_{entity.source}"
     present = set(expected["key"])
-    listed = {k: v for k, v in _listed(malformed, entity.served_as).items() if k in present}
+    elsewhere = entity.served_elsewhere(ledger) if entity.served_elsewhere else set()
+    listed = {
+        k: v
+        for k, v in _listed(malformed, entity.served_as).items()
+        if k in present and k not in elsewhere
+    }
     parents = set(_listed(malformed, entity.parent)) if entity.parent else set()
     withheld = (
         set(expected.filter(pl.col("parent").is_in(list(parents)))["key"]) if parents else set()

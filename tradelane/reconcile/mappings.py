@@ -69,6 +69,9 @@ class Entity:
     money: tuple[tuple[str, str], ...] = ()  # (e4 column, currency column), for printing
     # Raw rows outside the ledger's coverage (the ECB's real history before the world).
     raw_filter: Callable[[Ledger], str] | None = None
+    # Listed malformed records the connector takes from another list, clean (a Shopify refund's
+    # transaction comes inside the order's refund too): expected loaded, not quarantined.
+    served_elsewhere: Callable[[Ledger], set[str]] | None = None
     # The entity as the connector is configured to fetch it (Shopify's transactions come from a
     # bulk operation or from a request per order), resolved when reconcile runs.
     configure: Callable[[Entity], Entity] | None = None
@@ -183,8 +186,21 @@ def _shopify_transactions_as_configured(entity: Entity) -> Entity:
     if configured_transactions_via() == "rest":
         return dataclasses.replace(entity, configure=None)
     return dataclasses.replace(
-        entity, served_as=("shopify_graphql", "transactions"), parent=None, configure=None
+        entity,
+        served_as=("shopify_graphql", "transactions"),
+        parent=None,
+        configure=None,
+        served_elsewhere=_shopify_refund_transaction_ids,
     )
+
+
+def _shopify_refund_transaction_ids(ledger: Ledger) -> set[str]:
+    """Transactions the orders' refunds carry (every refund but a chargeback, as the order
+    renders them): the connector keeps that copy, never the bulk result's."""
+    orders = _shopify_orders(ledger).select("order_id")
+    refunds = ledger("refunds").join(orders, on="order_id", how="semi")
+    carried = refunds.filter(pl.col("kind") != "chargeback")["transaction_id"].drop_nulls()
+    return set(carried.cast(pl.String))
 
 
 def _shopify_refund_rows(ledger: Ledger) -> pl.DataFrame:
