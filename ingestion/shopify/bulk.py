@@ -175,130 +175,147 @@ def _throttle_wait(extensions: dict[str, Any]) -> float:
 
 # --- Parsing ------------------------------------------------------------------------------------
 
-# Each transaction as raw JSON with its order's id and source, and the values the vectorized
-# checks accept (null elsewhere) in the types of ``TRANSACTIONS_SCHEMA``.
-_SQL = r"""
-with o as (
-    select id as order_gid, sourceName as source_name, unnest(transactions) as t
-    from read_json(?, format = 'newline_delimited', columns = {
-        id: 'VARCHAR', updatedAt: 'VARCHAR', sourceName: 'VARCHAR', transactions: 'JSON[]'
-    })
-), f as (
-    select
-        order_gid, source_name, t,
-        json_type(t) = 'OBJECT' as is_object,
-        t->>'$.id' as id_text, json_type(t, '$.id') as id_type,
-        t->>'$.kind' as kind, json_type(t, '$.kind') as kind_type,
-        t->>'$.status' as status, json_type(t, '$.status') as status_type,
-        t->>'$.gateway' as gateway, json_type(t, '$.gateway') as gateway_type,
-        t->>'$.errorCode' as error_code, json_type(t, '$.errorCode') as error_code_type,
-        t->>'$.createdAt' as created_at, json_type(t, '$.createdAt') as created_type,
-        t->>'$.processedAt' as processed_at, json_type(t, '$.processedAt') as processed_type,
-        json_type(t, '$.amountSet') as set_type,
-        json_type(t, '$.amountSet.presentmentMoney') as pres_type,
-        t->>'$.amountSet.presentmentMoney.amount' as amount,
-        json_type(t, '$.amountSet.presentmentMoney.amount') as amount_type,
-        t->>'$.amountSet.presentmentMoney.currencyCode' as currency,
-        json_type(t, '$.amountSet.presentmentMoney.currencyCode') as currency_type,
-        t->>'$.parentTransaction.id' as parent_text,
-        json_type(t, '$.parentTransaction') as parent_type,
-        t->>'$.paymentId' as payment_id, json_type(t, '$.paymentId') as payment_id_type,
-        t->>'$.authorizationCode' as authorization_key,
-        json_type(t, '$.authorizationCode') as authorization_type,
-        t->'$.test' as test_json, t->'$.manualPaymentGateway' as manual_json,
-        t->>'$.location.id' as location_text, json_type(t, '$.location') as location_type,
-        t->>'$.user.id' as user_text, json_type(t, '$.user') as user_type,
-        t->>'$.device.id' as device_text, json_type(t, '$.device') as device_type,
-        json_type(t, '$.paymentDetails') as details_type,
-        t->>'$.paymentDetails.company' as company,
-        json_type(t, '$.paymentDetails.company') as company_type,
-        t->>'$.paymentDetails.paymentMethodName' as method,
-        json_type(t, '$.paymentDetails.paymentMethodName') as method_type
-    from o
-), v as (
-    select *,
-        regexp_full_match(order_gid, 'gid://shopify/Order/[0-9]{1,18}')
-            and regexp_full_match(coalesce(id_text, ''), 'gid://shopify/OrderTransaction/[0-9]{1,18}')
-            and id_type = 'VARCHAR'
-            and kind_type = 'VARCHAR' and trim(kind) <> ''
-            and status_type = 'VARCHAR' and trim(status) <> ''
-            and coalesce(gateway_type, 'NULL') in ('VARCHAR', 'NULL')
-            and coalesce(error_code_type, 'NULL') in ('VARCHAR', 'NULL')
-            and created_type = 'VARCHAR' and {ts_ok('created_at')}
-            and (coalesce(processed_type, 'NULL') = 'NULL'
-                 or (processed_type = 'VARCHAR' and {ts_ok('processed_at')}))
-            and set_type = 'OBJECT' and pres_type = 'OBJECT'
-            and amount_type = 'VARCHAR'
-            and regexp_full_match(amount, '-?[0-9]{1,14}(\.[0-9]{1,4})?')
-            and currency_type = 'VARCHAR' and regexp_full_match(currency, '[A-Z]{3}')
-            and (coalesce(parent_type, 'NULL') = 'NULL' or (parent_type = 'OBJECT'
-                 and regexp_full_match(coalesce(parent_text, ''),
-                                       'gid://shopify/OrderTransaction/[0-9]{1,18}')))
-            and coalesce(payment_id_type, 'NULL') in ('VARCHAR', 'NULL')
-            and coalesce(authorization_type, 'NULL') in ('VARCHAR', 'NULL')
-            and coalesce(cast(test_json as varchar), 'null') in ('true', 'false', 'null')
-            and coalesce(cast(manual_json as varchar), 'null') in ('true', 'false', 'null')
-            and {ref_ok('location', 'Location')}
-            and {ref_ok('user', 'StaffMember')}
-            and {ref_ok('device', 'PointOfSaleDevice')}
-            and (coalesce(details_type, 'NULL') = 'NULL' or (details_type = 'OBJECT'
-                 and coalesce(company_type, 'NULL') in ('VARCHAR', 'NULL')
-                 and coalesce(method_type, 'NULL') in ('VARCHAR', 'NULL')))
-            as ok
-    from f
-)
-select
-    ok, t, order_gid, source_name,
-    case when ok then cast(split_part(id_text, '/', 5) as bigint) end as id,
-    case when ok then cast(split_part(order_gid, '/', 5) as bigint) end as order_id,
-    case when ok then lower(kind) end as kind,
-    case when ok then gateway end as gateway,
-    case when ok then lower(status) end as status,
-    case when ok then lower(error_code) end as error_code,
-    case when ok then cast(created_at as timestamptz) end as created_at,
-    case when ok then cast(processed_at as timestamptz) end as processed_at,
-    case when ok then currency end as currency,
-    case when ok then cast(amount as decimal(18, 4)) end as amount,
-    case when ok then cast(split_part(parent_text, '/', 5) as bigint) end as parent_id,
-    case when ok then payment_id end as payment_id,
-    case when ok then authorization_key end as authorization_key,
-    case when ok then cast(test_json as boolean) end as is_test,
-    case when ok then cast(manual_json as boolean) end as is_manual_payment_gateway,
-    case when ok then cast(split_part(location_text, '/', 5) as bigint) end as location_id,
-    case when ok then cast(split_part(user_text, '/', 5) as bigint) end as user_id,
-    case when ok then cast(split_part(device_text, '/', 5) as bigint) end as device_id,
-    case when ok then company end as credit_card_company,
-    case when ok then method end as payment_method_name
-from v
-"""
+# Where each value sits in a GraphQL transaction. ``json_extract`` with a list of paths parses a
+# transaction once and returns the values as small JSON fragments, whose type and text are then
+# cheap to read (a function per path would parse the whole transaction each time).
+_PATHS = {
+    "id": "$.id",
+    "kind": "$.kind",
+    "status": "$.status",
+    "gateway": "$.gateway",
+    "error_code": "$.errorCode",
+    "created_at": "$.createdAt",
+    "processed_at": "$.processedAt",
+    "amount_set": "$.amountSet",
+    "presentment": "$.amountSet.presentmentMoney",
+    "amount": "$.amountSet.presentmentMoney.amount",
+    "currency": "$.amountSet.presentmentMoney.currencyCode",
+    "parent": "$.parentTransaction",
+    "parent_id": "$.parentTransaction.id",
+    "payment_id": "$.paymentId",
+    "authorization_key": "$.authorizationCode",
+    "test": "$.test",
+    "manual": "$.manualPaymentGateway",
+    "location": "$.location",
+    "location_id": "$.location.id",
+    "user": "$.user",
+    "user_id": "$.user.id",
+    "device": "$.device",
+    "device_id": "$.device.id",
+    "details": "$.paymentDetails",
+    "company": "$.paymentDetails.company",
+    "method": "$.paymentDetails.paymentMethodName",
+}
+_GID = "gid://shopify/{kind}/[0-9]{{1,18}}"
+_TIME = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})"
 
 
-def _ts_ok(column: str) -> str:
-    """An ISO 8601 time with an explicit offset that DuckDB reads (a time without one is
-    refused, as ``utc_timestamp`` refuses it)."""
+def _type(name: str) -> str:
+    """The JSON type of a value (``NULL`` when absent or null)."""
+    return f"coalesce(json_type(v[{list(_PATHS).index(name) + 1}]), 'NULL')"
+
+
+def _text(name: str) -> str:
+    return f"(v[{list(_PATHS).index(name) + 1}] ->> '$')"
+
+
+def _string(name: str, nullable: bool = True) -> str:
+    allowed = "('VARCHAR', 'NULL')" if nullable else "('VARCHAR')"
+    return f"{_type(name)} in {allowed}"
+
+
+def _time(name: str, nullable: bool) -> str:
+    check = (
+        f"({_type(name)} = 'VARCHAR' and regexp_full_match({_text(name)}, '{_TIME}')"
+        f" and try_cast({_text(name)} as timestamptz) is not null)"
+    )
+    return f"({_type(name)} = 'NULL' or {check})" if nullable else check
+
+
+def _reference(name: str, kind: str) -> str:
+    """A ``{ id }`` object holding a gid of ``kind``, or null."""
+    gid = _GID.format(kind=kind)
     return (
-        f"(regexp_full_match({column}, "
-        rf"'[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}T[0-9]{{2}}:[0-9]{{2}}:[0-9]{{2}}(\.[0-9]+)?"
-        rf"(Z|[+-][0-9]{{2}}:[0-9]{{2}})')"
-        f" and try_cast({column} as timestamptz) is not null)"
+        f"({_type(name)} = 'NULL' or ({_type(name)} = 'OBJECT' and "
+        f"regexp_full_match(coalesce({_text(name + '_id')}, ''), '{gid}')))"
     )
 
 
-def _ref_ok(name: str, kind: str) -> str:
-    return (
-        f"(coalesce({name}_type, 'NULL') = 'NULL' or ({name}_type = 'OBJECT' and "
-        f"regexp_full_match(coalesce({name}_text, ''), 'gid://shopify/{kind}/[0-9]{{1,18}}')))"
-    )
+def _gid_number(name: str) -> str:
+    return f"cast(split_part({_text(name)}, '/', 5) as bigint)"
+
+
+_CHECKS = [
+    f"regexp_full_match(order_gid, '{_GID.format(kind='Order')}')",
+    f"{_type('id')} = 'VARCHAR'",
+    f"regexp_full_match(coalesce({_text('id')}, ''), '{_GID.format(kind='OrderTransaction')}')",
+    f"{_string('kind', False)} and trim({_text('kind')}) <> ''",
+    f"{_string('status', False)} and trim({_text('status')}) <> ''",
+    _string("gateway"),
+    _string("error_code"),
+    _time("created_at", nullable=False),
+    _time("processed_at", nullable=True),
+    f"{_type('amount_set')} = 'OBJECT' and {_type('presentment')} = 'OBJECT'",
+    f"{_type('amount')} = 'VARCHAR'",
+    rf"regexp_full_match({_text('amount')}, '-?[0-9]{{1,14}}(\.[0-9]{{1,4}})?')",
+    f"{_type('currency')} = 'VARCHAR' and regexp_full_match({_text('currency')}, '[A-Z]{{3}}')",
+    _reference("parent", "OrderTransaction"),
+    _string("payment_id"),
+    _string("authorization_key"),
+    f"{_type('test')} in ('BOOLEAN', 'NULL')",
+    f"{_type('manual')} in ('BOOLEAN', 'NULL')",
+    _reference("location", "Location"),
+    _reference("user", "StaffMember"),
+    _reference("device", "PointOfSaleDevice"),
+    f"({_type('details')} = 'NULL' or ({_type('details')} = 'OBJECT' and "
+    f"{_string('company')} and {_string('method')}))",
+]
+_VALUES = {
+    "id": _gid_number("id"),
+    "order_id": "cast(split_part(order_gid, '/', 5) as bigint)",
+    "kind": f"lower({_text('kind')})",
+    "gateway": _text("gateway"),
+    "status": f"lower({_text('status')})",
+    "error_code": f"lower({_text('error_code')})",
+    "created_at": f"cast({_text('created_at')} as timestamptz)",
+    "processed_at": f"cast({_text('processed_at')} as timestamptz)",
+    "currency": _text("currency"),
+    "amount": f"cast({_text('amount')} as decimal(18, 4))",
+    "parent_id": _gid_number("parent_id"),
+    "payment_id": _text("payment_id"),
+    "authorization_key": _text("authorization_key"),
+    "is_test": f"cast({_text('test')} as boolean)",
+    "is_manual_payment_gateway": f"cast({_text('manual')} as boolean)",
+    "location_id": _gid_number("location_id"),
+    "user_id": _gid_number("user_id"),
+    "device_id": _gid_number("device_id"),
+    "credit_card_company": _text("company"),
+    "payment_method_name": _text("method"),
+}
 
 
 def _sql() -> str:
-    text = _SQL
-    for column in ("created_at", "processed_at"):
-        text = text.replace(f"{{ts_ok('{column}')}}", _ts_ok(column))
-    refs = (("location", "Location"), ("user", "StaffMember"), ("device", "PointOfSaleDevice"))
-    for name, kind in refs:
-        text = text.replace(f"{{ref_ok('{name}', '{kind}')}}", _ref_ok(name, kind))
-    return text
+    """Each transaction as raw JSON with its order's id and source, whether the vectorized
+    checks accept it, and (where they do) its values in the types of ``TRANSACTIONS_SCHEMA``."""
+    paths = ", ".join(f"'{p}'" for p in _PATHS.values())
+    values = ",\n    ".join(
+        f"case when ok then {sql} end as {name}" for name, sql in _VALUES.items()
+    )
+    return f"""
+with o as (
+    select id as order_gid, sourceName as source_name, unnest(transactions) as t
+    from read_json(?, format = 'newline_delimited', columns = {{
+        id: 'VARCHAR', updatedAt: 'VARCHAR', sourceName: 'VARCHAR', transactions: 'JSON[]'
+    }})
+), e as (
+    select *, json_type(t) = 'OBJECT' as is_object, json_extract(t, [{paths}]) as v from o
+), c as (
+    select *, coalesce(is_object and {" and ".join(_CHECKS)}, false) as ok from e
+)
+select ok, t, order_gid, source_name,
+    {values}
+from c
+"""
 
 
 SQL = _sql()
