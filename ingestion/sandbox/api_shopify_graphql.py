@@ -35,8 +35,8 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -66,6 +66,9 @@ FAULT_KEY = ("shopify_graphql", "transactions")
 MUTATION_COST, QUERY_COST = 10, 1
 # GraphQL points per REST request of the plan's bucket (standard: 40 -> 2,000 and 2/s -> 100/s).
 POINTS_PER_REST_CALL = 50
+# Result files kept per token, newest first: an older operation's url answers 404, as a
+# Shopify url does once it expires (after seven days), so a long-running sandbox stays bounded.
+KEPT_RESULTS = 3
 _INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wrong password)"
 _RATE_DOC = "https://shopify.dev/api/usage/rate-limits"
 _FILTER = re.compile(r"^\s*updated_at:(>=?)\s*'?([^'\s]+)'?\s*$")
@@ -505,7 +508,6 @@ class BulkOperation:
     result: bytes | None = None
     objects: int = 0
     error: str | None = None
-    polls: int = field(default=0)
 
     @property
     def gid(self) -> str:
@@ -523,7 +525,7 @@ class BulkOperation:
             except Exception as exc:  # the operation fails; the server goes on
                 self.error = f"{type(exc).__name__}: {exc}"
                 self.status = "FAILED"
-            self.completed_at = datetime.now().astimezone()
+            self.completed_at = datetime.now(UTC)
 
     def fields(self, names: tuple[str, ...], base: str) -> dict[str, Any]:
         done = self.status == "COMPLETED"
@@ -563,6 +565,7 @@ class ShopifyGraphqlApi:
         self._lock = threading.Lock()
         self._operations: dict[int, BulkOperation] = {}
         self._current: dict[str, int] = {}
+        self._tokens: dict[int, str] = {}
         # One worker: bulk files are rendered one at a time, beside the request handlers.
         self._worker = ThreadPoolExecutor(1, thread_name_prefix="sandbox-bulk")
 
@@ -658,10 +661,19 @@ class ShopifyGraphqlApi:
         job = self._worker.submit(render_bulk_file, state, view, query, faults)
         with self._lock:
             number = next(self._numbers)
-            operation = BulkOperation(number, query, datetime.now().astimezone(), job)
+            operation = BulkOperation(number, query, datetime.now(UTC), job)
             self._operations[number] = operation
             self._current[token] = number
+            self._tokens[number] = token
+            self._expire(token)
         return {"bulkOperation": operation.fields(wanted, base), "userErrors": []}
+
+    def _expire(self, token: str) -> None:
+        """Forget all but the newest ``KEPT_RESULTS`` operations of ``token`` (lock held)."""
+        mine = sorted((n for n, t in self._tokens.items() if t == token), reverse=True)
+        for number in mine[KEPT_RESULTS:]:
+            self._operations.pop(number).job.cancel()  # a file no one will fetch: not rendered
+            del self._tokens[number]
 
     def _poll(self, number: int | None, root: ast.FieldNode, base: str) -> dict[str, Any] | None:
         with self._lock:

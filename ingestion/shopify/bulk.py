@@ -105,6 +105,8 @@ class BulkRunner:
             if any((e.get("extensions") or {}).get("code") == "THROTTLED" for e in errors):
                 wait = _throttle_wait(body.get("extensions") or {})
                 log.info("shopify graphql: throttled, waiting %.2fs for query cost", wait)
+                # Counted like a 429: the run's metadata shows the waiting either way.
+                self.api.stats.add(rate_limited=1, waited_s=wait)
                 self.sleep(wait)
                 continue
             if errors:

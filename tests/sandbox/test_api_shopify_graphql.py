@@ -140,3 +140,12 @@ def test_calls_are_priced_and_an_empty_bucket_answers_throttled():
     assert answers[5]["errors"][0]["extensions"]["code"] == "THROTTLED"
     assert "data" not in answers[5] and costs[5]["actualQueryCost"] is None
     assert again["data"]["bulkOperationRunQuery"]["bulkOperation"]["status"] == "CREATED"
+
+
+def test_only_the_newest_results_are_kept_and_an_older_url_expires(served):
+    url, _ = served
+    finished = [run_to_completion(url, "2000-01-01T00:00:00Z")[1] for _ in range(4)]
+    assert httpx.get(finished[0]["url"]).status_code == 404  # as an expired Shopify URL
+    assert call(url, POLL_QUERY, {"id": finished[0]["id"]}).json()["data"]["node"] is None
+    newest = httpx.get(finished[-1]["url"])
+    assert newest.status_code == 200 and newest.content.count(b"\n") > 50
