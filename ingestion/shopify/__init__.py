@@ -83,8 +83,9 @@ def shopify_source(
     client_options: dict[str, Any] | None = None,
 ) -> Any:
     """Orders and line items of one Shopify store (the sandbox unless configured), and its
-    finance records when ``finance`` is on. A page's transactions calls overlap on
-    ``transaction_request_workers`` threads, all paced by the store's one token bucket."""
+    finance records when ``finance`` is on, transactions read through one bulk operation
+    (``transactions_via="bulk"``) or a request per order (``"rest"``: a page's calls overlap
+    on ``transaction_request_workers`` threads, all paced by the store's one token bucket)."""
     if transactions_via not in settings.TRANSACTIONS_VIA_CHOICES:
         raise ValueError(
             f"shopify: transactions_via must be one of {settings.TRANSACTIONS_VIA_CHOICES}, "
@@ -128,7 +129,8 @@ def shopify_source(
                     batch = _order_finance(
                         api, pool if by_request else None, page, parsed, store_id, loaded
                     )
-                    from_refunds += [t["id"] for t in batch.rows["transactions"]]
+                    if not by_request:
+                        from_refunds += [t["id"] for t in batch.rows["transactions"]]
                     yield batch
                     loaded.prune(cursor)
             if finance and by_request:
