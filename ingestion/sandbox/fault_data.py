@@ -140,6 +140,15 @@ SHAPES: dict[tuple[str, str], RecordShape] = {
         currencies=("currency",),
         required=("amount", "fee", "net", "currency", "type"),
     ),
+    # Order transactions in a GraphQL bulk result (``api_shopify_graphql``): gid ids, money in
+    # ``amountSet``; keyed by the numeric id, as the REST list of the same transactions is.
+    ("shopify_graphql", "transactions"): RecordShape(
+        money=("amountSet.presentmentMoney.amount", "amountSet.shopMoney.amount"),
+        timestamps=("createdAt", "processedAt"),
+        currencies=("amountSet.presentmentMoney.currencyCode",),
+        required=("kind", "status", "amountSet", "createdAt"),
+        objects=("amountSet", "paymentDetails"),
+    ),
     ("amazon", "orders"): RecordShape(
         money=("OrderTotal.Amount",),
         timestamps=("PurchaseDate", "LastUpdateDate"),
@@ -363,6 +372,7 @@ SERVED_IDS: dict[tuple[str, str], IdExtractor] = {
         ("shopify", entity): lambda world, entity=entity: _shopify_per_order(world)[entity]
         for entity in ("refunds", "fulfillments")
     },
+    ("shopify_graphql", "transactions"): lambda world: _shopify_per_order(world)["transactions"],
     ("shopify_finance", "payouts"): _shopify_finance_time_ordered("payouts"),
     ("shopify_finance", "disputes"): _shopify_finance_time_ordered("disputes"),
     ("shopify_finance", "balance_transactions"): _shopify_finance_time_ordered(

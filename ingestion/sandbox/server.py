@@ -40,6 +40,7 @@ from ingestion.sandbox import (
     api_ledger,
     api_paypal,
     api_shopify_finance,
+    api_shopify_graphql,
     api_stripe,
     wms,
 )
@@ -511,6 +512,7 @@ def create_app(state: SandboxState, config: SandboxConfig | None = None) -> Star
         api_stripe,
         api_paypal,
         api_shopify_finance,
+        api_shopify_graphql,
         api_ecb,
     ):
         routes += family.routes(ctx)

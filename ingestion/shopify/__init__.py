@@ -1,18 +1,29 @@
-"""Shopify Admin REST 2026-07 source: orders and their line items into ``raw_shopify``, and with
-``finance`` on, each order's refunds and fulfillments, each new or updated order's transactions,
+"""Shopify Admin source: orders and their line items into ``raw_shopify``, and with ``finance``
+on, each order's refunds and fulfillments, the transactions of orders updated since the cursor,
 and the store's Shopify Payments payouts.
 
-Finance costs at most one request per new or changed order: an order carries its refunds (with
-their refund transactions) and its fulfillments complete, so they are parsed from the order page;
-only the transactions list needs its own request, and it is skipped for an order re-read in the
-lookback window with the ``updated_at`` its transactions were loaded at (a new transaction
-updates the order). Fetching all three per order cost three requests an order, at the standard
-plan's two requests a second.
+Refunds (with their refund transactions) and fulfillments come complete inside each order, so
+they are parsed from the order pages (REST 2026-07). Transactions are read one of two ways
+(``transactions_via``):
+
+- ``bulk`` (default): one GraphQL Admin bulk operation over every order updated since the
+  cursor, whatever their number (``bulk.py``): a mutation, a few polls, one download.
+- ``rest``: one ``/orders/{id}/transactions.json`` request per new or changed order, skipped
+  for an order re-read in the lookback window with the ``updated_at`` its transactions were
+  loaded at (a new transaction updates the order).
+
+Both give the same rows. A transaction a refund carries is also in the transactions list; the
+refund's copy is kept (it is the complete REST object: GraphQL has no ``message``).
+
+An order the parser refuses is quarantined, but its refunds, fulfillments and transactions are
+loaded when they are valid themselves: they carry the order's id, so nothing of the store's
+money goes missing because of one bad order field (the mart's relationship tests warn about the
+orphans).
 
 Incremental on ``updated_at`` with a lookback window, merged on primary keys, loaded as Arrow
-tables. Every call goes through one client and one token bucket, because Shopify counts all of
-a token's calls in one bucket. Point it at a real store with ``SOURCES__SHOPIFY__SHOP_URL`` and
-``SOURCES__SHOPIFY__ACCESS_TOKEN`` (dlt config/secrets); by default it reads the sandbox.
+tables. Every REST call goes through one client and one token bucket, because Shopify counts all
+of a token's calls in one bucket. Point it at a real store with ``SOURCES__SHOPIFY__SHOP_URL``
+and ``SOURCES__SHOPIFY__ACCESS_TOKEN`` (dlt config/secrets); by default it reads the sandbox.
 """
 
 from __future__ import annotations
@@ -31,6 +42,7 @@ from ingestion.common.parsing import utc_timestamp
 from ingestion.common.source_parts import MERGE, counted, quarantine_transformer
 from ingestion.common.versions import LoadedVersions
 from ingestion.shopify import settings
+from ingestion.shopify.bulk import BulkRunner, BulkTransactions, parse_bulk_transactions
 from ingestion.shopify.client import (
     fetch_order_transactions,
     iter_order_pages,
@@ -66,12 +78,20 @@ def shopify_source(
     payouts_start_date: str = settings.PAYOUTS_DEFAULT_START,
     payouts_lookback_days: int = settings.PAYOUTS_LOOKBACK_DAYS,
     transaction_request_workers: int = settings.TRANSACTION_REQUEST_WORKERS,
+    transactions_via: str = settings.TRANSACTIONS_VIA,
     stats: RequestStats | None = None,
     client_options: dict[str, Any] | None = None,
 ) -> Any:
     """Orders and line items of one Shopify store (the sandbox unless configured), and its
-    finance records when ``finance`` is on. A page's transactions calls overlap on
-    ``transaction_request_workers`` threads, all paced by the store's one token bucket."""
+    finance records when ``finance`` is on, transactions read through one bulk operation
+    (``transactions_via="bulk"``) or a request per order (``"rest"``: a page's calls overlap
+    on ``transaction_request_workers`` threads, all paced by the store's one token bucket)."""
+    if transactions_via not in settings.TRANSACTIONS_VIA_CHOICES:
+        raise ValueError(
+            f"shopify: transactions_via must be one of {settings.TRANSACTIONS_VIA_CHOICES}, "
+            f"not {transactions_via!r}"
+        )
+    by_request = transactions_via == "rest"
     shop_url = shop_url or tradelane_settings.sandbox_url()
     access_token = access_token or settings.SANDBOX_ACCESS_TOKEN
     store_id = store_id_from_url(shop_url)
@@ -85,7 +105,7 @@ def shopify_source(
         )
 
     @dlt.resource(name="order_pages", selected=False)
-    def order_pages() -> Iterator[ParsedOrders | ParsedFinance]:
+    def order_pages() -> Iterator[ParsedOrders | ParsedFinance | BulkTransactions]:
         """Pages of parsed orders and, with ``finance``, the finance records of each page's
         orders and then the payouts; the transformers below pick their table from each page.
 
@@ -96,6 +116,8 @@ def shopify_source(
         cursor = utc_timestamp(state.get(CURSOR_STATE_KEY, start_date), "cursor")
         since = cursor - timedelta(seconds=lookback_seconds)
         loaded = LoadedVersions(state, TRANSACTIONS_STATE_KEY, lookback_seconds)
+        # Ids of the transactions the pages' refunds carried (their copy is kept).
+        from_refunds: list[int] = []
         with client() as api, RequestPool(transaction_request_workers) as pool:
             for page in iter_order_pages(api, since.isoformat(), page_size):
                 parsed = parse_orders(page, store_id)
@@ -104,10 +126,21 @@ def shopify_source(
                     state[CURSOR_STATE_KEY] = cursor.isoformat()
                 yield parsed
                 if finance:
-                    yield _order_finance(api, pool, page, parsed, store_id, loaded)
+                    batch = _order_finance(
+                        api, pool if by_request else None, page, parsed, store_id, loaded
+                    )
+                    if not by_request:
+                        from_refunds += [t["id"] for t in batch.rows["transactions"]]
+                    yield batch
                     loaded.prune(cursor)
-            if finance:
+            if finance and by_request:
                 loaded.save(cursor)
+            elif finance:
+                # Started after the pages, over the same window: it sees every order they
+                # listed, at that version or a later one.
+                result = parse_bulk_transactions(BulkRunner(api).run(since.isoformat()), store_id)
+                yield result.without(from_refunds)
+            if finance:
                 yield from _payouts(api, state)
 
     def _payouts(api: ApiClient, state: Any) -> Iterator[ParsedFinance]:
@@ -145,7 +178,7 @@ def shopify_source(
         columns={"updated_at": {"dedup_sort": "desc"}},
         schema_contract={"data_type": "freeze"},
     )
-    def orders(page: ParsedOrders | ParsedFinance) -> Any:
+    def orders(page: ParsedOrders | ParsedFinance | BulkTransactions) -> Any:
         """One row per order, the latest version wins."""
         if isinstance(page, ParsedOrders) and page.orders.num_rows:
             yield page.orders
@@ -158,7 +191,7 @@ def shopify_source(
         columns={"order_updated_at": {"dedup_sort": "desc"}},
         schema_contract={"data_type": "freeze"},
     )
-    def order_line_items(page: ParsedOrders | ParsedFinance) -> Any:
+    def order_line_items(page: ParsedOrders | ParsedFinance | BulkTransactions) -> Any:
         """One row per order line, from the latest version of its order."""
         if isinstance(page, ParsedOrders) and page.line_items.num_rows:
             yield page.line_items
@@ -171,10 +204,13 @@ def shopify_source(
             schema_contract={"data_type": "freeze"},
             **hints,
         )
-        def rows(page: ParsedOrders | ParsedFinance) -> Any:
+        def rows(page: ParsedOrders | ParsedFinance | BulkTransactions) -> Any:
             """Rows of one finance table (see ``finance_parsers``), merged on its key."""
             if isinstance(page, ParsedFinance) and page.rows[name]:
                 yield page.table(name)
+            elif isinstance(page, BulkTransactions) and name == "transactions":
+                if page.table.num_rows:
+                    yield page.table
 
         return rows
 
@@ -220,16 +256,18 @@ def shopify_source(
 
 def _order_finance(
     api: ApiClient,
-    pool: RequestPool,
+    pool: RequestPool | None,
     page: list[Any],
     parsed: ParsedOrders,
     store_id: str,
     loaded: LoadedVersions,
 ) -> ParsedFinance:
-    """Refunds and fulfillments of the page's orders, from the orders themselves, and the
-    transactions of those that are new or changed, fetched on ``pool``. Orders the parser
-    refused are in the quarantine whole, so their finance records are not read; an order
-    listed twice on the page has its transactions read once."""
+    """Refunds and fulfillments of the page's orders, from the orders themselves, and with a
+    ``pool`` (the REST path) the transactions of those that are new or changed, fetched on it.
+
+    An order the parser refused is in the quarantine, but its finance records are read all the
+    same (its transactions too, when it still has a usable id): each is judged on its own. An
+    order listed twice on the page has its transactions read once."""
     versions = dict(
         zip(
             parsed.orders.column("id").to_pylist(),
@@ -237,22 +275,38 @@ def _order_finance(
             strict=True,
         )
     )
-    orders = [order for order in page if isinstance(order, dict) and order.get("id") in versions]
-    wanted = list(
-        dict.fromkeys(
-            order["id"]
-            for order in orders
-            if not loaded.is_loaded(order["id"], versions[order["id"]])
+    orders = [order for order in page if isinstance(order, dict)]
+    wanted = (
+        []
+        if pool is None
+        else list(
+            dict.fromkeys(
+                order["id"]
+                for order in orders
+                if _usable_id(order.get("id"))
+                and (
+                    order["id"] not in versions
+                    or not loaded.is_loaded(order["id"], versions[order["id"]])
+                )
+            )
         )
     )
-    fetched = dict(
-        zip(wanted, pool.map(lambda oid: fetch_order_transactions(api, oid), wanted), strict=True)
+    fetched = (
+        {}
+        if pool is None
+        else dict(
+            zip(
+                wanted,
+                pool.map(lambda oid: fetch_order_transactions(api, oid), wanted),
+                strict=True,
+            )
+        )
     )
     finance = ParsedFinance()
     for order in orders:
-        order_id = order["id"]
+        order_id = order.get("id")
         transactions: list[Any] = []
-        if order_id in fetched:  # its first listing on the page
+        if _usable_id(order_id) and order_id in fetched:  # its first listing on the page
             result = fetched.pop(order_id)
             if result is None:
                 log.warning(
@@ -260,7 +314,8 @@ def _order_finance(
                 )
             else:
                 transactions = result
-                loaded.mark(order_id, versions[order_id])
+                if order_id in versions:
+                    loaded.mark(order_id, versions[order_id])
         parse_order_finance(
             transactions,
             order.get("refunds") or [],
@@ -268,7 +323,17 @@ def _order_finance(
             store_id,
             finance,
         )
+    # A refund's transaction is also in the order's transactions list: keep one row per id,
+    # the refund's (parsed last), the same copy the bulk path keeps.
+    finance.rows["transactions"] = list(
+        {row["id"]: row for row in finance.rows["transactions"]}.values()
+    )
     return finance
+
+
+def _usable_id(value: Any) -> bool:
+    """An order id a URL can be built from (a quarantined order may have lost it)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
 def store_id_from_url(shop_url: str) -> str:

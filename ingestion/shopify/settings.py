@@ -29,3 +29,24 @@ PAYOUTS_LOOKBACK_DAYS = 14
 # bucket, so the plan's rate holds whatever the pool; under it, one response is decoded while
 # the next requests travel (benchmarks/README.md, "Ingestion throughput").
 TRANSACTION_REQUEST_WORKERS = 4
+# How order transactions are read with ``finance`` on: ``bulk``, one GraphQL Admin bulk
+# operation per run over every order updated since the cursor (a mutation, a few polls and one
+# download, whatever the number of orders), or ``rest``, one ``transactions.json`` request per
+# new or changed order (``SOURCES__SHOPIFY__TRANSACTIONS_VIA=rest``). Both load the same rows.
+TRANSACTIONS_VIA = "bulk"
+TRANSACTIONS_VIA_CHOICES = ("bulk", "rest")
+# Polling a bulk operation: first wait, doubling up to the maximum, and how long to wait at most
+# (Shopify runs a bulk query for up to ten days; a store's orders take minutes).
+BULK_POLL_INITIAL_SECONDS = 0.05
+BULK_POLL_MAX_SECONDS = 5.0
+BULK_TIMEOUT_SECONDS = 3600.0
+
+
+def configured_transactions_via() -> str:
+    """``transactions_via`` as a source built from configuration gets it
+    (``SOURCES__SHOPIFY__TRANSACTIONS_VIA``, else the default): what ``tradelane reconcile``
+    expects the load to have used."""
+    import dlt
+
+    value = dlt.config.get("sources.shopify.transactions_via", str)
+    return value if value in TRANSACTIONS_VIA_CHOICES else TRANSACTIONS_VIA

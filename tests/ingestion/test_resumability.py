@@ -1,5 +1,7 @@
 """A load killed with SIGKILL at any moment and started again ends in exactly the state of an
-uninterrupted load: nothing lost, nothing duplicated."""
+uninterrupted load: nothing lost, nothing duplicated. With Shopify's finance on, the kills also
+land around the transactions' bulk operation, which a restarted run starts again from the last
+loaded cursor."""
 
 from __future__ import annotations
 
@@ -9,6 +11,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+import pytest
 
 from ingestion.common.pipeline import make_pipeline, run_source
 from ingestion.sandbox import SandboxState, running_sandbox
@@ -21,9 +25,10 @@ PAGE_SIZE = 25
 REQUESTS_PER_SECOND = 8
 
 
-def loader_env(url: str, warehouse: Path, dlt_dir: Path) -> dict[str, str]:
+def loader_env(url: str, warehouse: Path, dlt_dir: Path, finance: bool) -> dict[str, str]:
     return {
         **os.environ,
+        "SOURCES__SHOPIFY__FINANCE": str(finance).lower(),
         "TRADELANE_WAREHOUSE": str(warehouse),
         "DLT_DATA_DIR": str(dlt_dir),
         "SOURCES__SHOPIFY__SHOP_URL": url,
@@ -33,12 +38,13 @@ def loader_env(url: str, warehouse: Path, dlt_dir: Path) -> dict[str, str]:
     }
 
 
-def test_killed_loads_resume_to_the_uninterrupted_state(tmp_path):
+@pytest.mark.parametrize("finance", [False, True], ids=["orders", "orders+finance"])
+def test_killed_loads_resume_to_the_uninterrupted_state(tmp_path, finance):
     state = SandboxState.generate(seed=21, n_orders=600)
     killed_warehouse = tmp_path / "killed.duckdb"
     clean_warehouse = tmp_path / "clean.duckdb"
     with running_sandbox(state=state) as url:
-        env = loader_env(url, killed_warehouse, tmp_path / "dlt")
+        env = loader_env(url, killed_warehouse, tmp_path / "dlt", finance)
         kills = 0
         for delay in (2.5, 3.5, 4.5):
             process = subprocess.Popen(
@@ -62,12 +68,13 @@ def test_killed_loads_resume_to_the_uninterrupted_state(tmp_path):
         assert finished.returncode == 0, finished.stderr[-2000:]
         run_source(
             make_pipeline("shopify", clean_warehouse),
-            shopify_source(shop_url=url, page_size=250, requests_per_second=100),
+            shopify_source(shop_url=url, page_size=250, requests_per_second=100, finance=finance),
             "shopify",
         )
 
     assert kills >= 2, "the loads finished before they could be killed; slow them down"
-    for table, key in (("raw_shopify.orders", "id"), ("raw_shopify.order_line_items", "id")):
+    tables = ["orders", "order_line_items"] + (["transactions", "refunds"] if finance else [])
+    for table, key in ((f"raw_shopify.{t}", "id") for t in tables):
         assert table_fingerprint(killed_warehouse, table, key) == table_fingerprint(
             clean_warehouse, table, key
         )

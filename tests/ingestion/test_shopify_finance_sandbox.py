@@ -150,7 +150,14 @@ def test_orders_and_finance_share_one_bucket_and_a_429_storm_loses_nothing(tmp_p
     storm = SandboxConfig(bucket_size=5, leak_rate_per_s=50.0)
     warehouse = tmp_path / "w.duckdb"
     with running_sandbox(state=state, config=storm) as url:
-        stats = load(url, warehouse, page_size=20, requests_per_second=500, burst=100)
+        stats = load(
+            url,
+            warehouse,
+            page_size=20,
+            requests_per_second=500,
+            burst=100,
+            transactions_via="rest",
+        )
     assert stats.rate_limited > 0
     orders = shopify_orders(state).height
     assert stats.requests >= orders + orders // 20

@@ -78,6 +78,9 @@ class FakeShop:
 
 
 def load(fake: FakeShop, warehouse, **options) -> RequestStats:
+    """Load ``fake`` on the REST path (the fake store serves REST only; the bulk path has its
+    own tests in ``test_shopify_bulk*.py``)."""
+    options.setdefault("transactions_via", "rest")
     stats = RequestStats()
     run_source(
         make_pipeline("shopify", warehouse),
@@ -205,3 +208,22 @@ def test_an_order_listed_twice_on_a_page_has_its_transactions_read_once(tmp_path
     assert sorted(paths) == sorted(one_paths)
     assert (transactions, refunds) == (one_transactions, one_refunds)
     assert len(transactions) == FINANCE_TABLES["transactions"]
+
+
+def test_a_quarantined_orders_finance_records_still_load(tmp_path):
+    """One bad field quarantines the order, not the money around it: its refunds, fulfillments
+    and transactions are valid on their own and carry the order's id."""
+    fake = FakeShop()
+    # The second order stays good; the first sends its total as a float that lost exactness.
+    fake.orders = [dict(fake.orders[0], total_price=403.00000000000006), fake.orders[1]]
+    warehouse = tmp_path / "w.duckdb"
+    load(fake, warehouse, finance=True)
+    assert query(warehouse, "select id from raw_shopify.orders") == [(ORDER_ID + 1,)]
+    assert query(
+        warehouse, "select entity, record_id from raw_shopify.quarantine where entity = 'order'"
+    ) == [("order", str(ORDER_ID))]
+    for table in ("transactions", "refunds", "refund_line_items", "fulfillments"):
+        assert query(warehouse, f"select count(*) from raw_shopify.{table}") == [
+            (FINANCE_TABLES[table],)
+        ], table
+    assert query(warehouse, "select distinct order_id from raw_shopify.refunds") == [(ORDER_ID,)]

@@ -17,6 +17,7 @@ from ingestion.paypal import settings as paypal_settings
 from ingestion.paypal.client import PayPalClient, SearchPage, iter_search
 from ingestion.shopify import client as shopify
 from ingestion.shopify import settings as shopify_settings
+from ingestion.shopify.bulk import BulkRunner
 from ingestion.stripe import client as stripe
 from ingestion.stripe import settings as stripe_settings
 from ingestion.tracking import client as tracking
@@ -31,6 +32,8 @@ ID_FIELDS: dict[tuple[str, str], tuple[str, ...]] = {
     # Each order's refunds and fulfillments as orders.json embeds them (a list of their own).
     ("shopify", "refunds"): ("id",),
     ("shopify", "fulfillments"): ("id",),
+    # The bulk result's transactions, their gid read as the number the ledger lists.
+    ("shopify_graphql", "transactions"): ("id",),
     ("amazon", "orders"): ("AmazonOrderId",),
     ("amazon", "order_items"): ("OrderItemId",),
     ("amazon", "order_report"): ("amazon-order-id", "sku"),
@@ -137,6 +140,7 @@ def _shopify(url: str, out: Records, parents: Records) -> None:
             out[("shopify_finance", "fulfillment_events")] += _flat(
                 shopify.iter_linked_pages(api, path, None, "fulfillment_events")
             )
+        out[("shopify_graphql", "transactions")] = _bulk_transactions(api)
         lists = {
             "payouts": ("payouts.json", "payouts", {"date_min": "2000-01-01"}),
             "disputes": ("disputes.json", "disputes", {}),
@@ -148,6 +152,19 @@ def _shopify(url: str, out: Records, parents: Records) -> None:
                     api, f"{prefix}/shopify_payments/{path}", {"limit": 250, **params}, key
                 )
             )
+
+
+def _bulk_transactions(api: ApiClient) -> list[dict[str, Any]]:
+    """Every transaction of one bulk operation over all orders, ``id`` as its gid's number."""
+    lines = BulkRunner(api).run("2000-01-01T00:00:00Z").splitlines()
+    out = []
+    for order in (load_json(line) for line in lines):
+        for t in order["transactions"]:
+            gid = t.get("id") if isinstance(t, dict) else None
+            if isinstance(gid, str) and gid.rsplit("/", 1)[-1].isdigit():
+                t = {**t, "id": int(gid.rsplit("/", 1)[-1])}
+            out.append(t)
+    return out
 
 
 def _amazon(url: str, out: Records, parents: Records) -> None:

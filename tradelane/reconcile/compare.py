@@ -107,7 +107,7 @@ def reconcile(
             ).fetchall()
         }
         results = []
-        for entity in entities:
+        for entity in (e.configured() for e in entities):
             result = EntityResult(entity, strict=strict)
             if (f"raw_{entity.source}", entity.table) in tables:
                 _compare(con, tables, ledger, malformed, result)
@@ -137,7 +137,12 @@ def _compare(
     expected = entity.expected(ledger)
     dataset = f"raw_{entity.source}"
     present = set(expected["key"])
-    listed = {k: v for k, v in _listed(malformed, entity.served_as).items() if k in present}
+    elsewhere = entity.served_elsewhere(ledger) if entity.served_elsewhere else set()
+    listed = {
+        k: v
+        for k, v in _listed(malformed, entity.served_as).items()
+        if k in present and k not in elsewhere
+    }
     parents = set(_listed(malformed, entity.parent)) if entity.parent else set()
     withheld = (
         set(expected.filter(pl.col("parent").is_in(list(parents)))["key"]) if parents else set()
@@ -230,10 +235,20 @@ def _payload_id(payload: str, id_paths: tuple[str, ...]) -> str | None:
                 node = node.get(step) if isinstance(node, dict) else None
             if node is None or isinstance(node, dict | list | float | bool):
                 break
-            values.append(str(node))
+            values.append(_gid_number(str(node)))
         else:
             return ":".join(values)
     return None
+
+
+def _gid_number(value: str) -> str:
+    """A GraphQL global id (``gid://shopify/OrderTransaction/123``) as the number the ledger
+    lists; any other id as it is."""
+    if value.startswith("gid://"):
+        tail = value.rsplit("/", 1)[-1]
+        if tail.isdigit():
+            return tail
+    return value
 
 
 def _match_quarantine(

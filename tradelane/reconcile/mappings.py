@@ -12,8 +12,10 @@ the compared values, normalised so that equality means exact agreement:
 
 ``parent`` names the list a row is fetched through (a Shopify order's line items come with the
 order): when the parent is served malformed and quarantined, its children are never fetched, so
-reconcile expects them in neither table. This is the ``raw`` layer; the ``mart`` layer compares
-totals instead (``mart.py``).
+reconcile expects them in neither table. A Shopify order's finance records (refunds,
+fulfillments, their lines, and transactions read through a bulk operation) are loaded even when
+the order is quarantined, so they have no parent. This is the ``raw`` layer; the ``mart`` layer
+compares totals instead (``mart.py``).
 """
 
 from __future__ import annotations
@@ -71,6 +73,15 @@ class Entity:
     money: tuple[tuple[str, str], ...] = ()  # (e4 column, currency column), for printing
     # Raw rows outside the ledger's coverage (the ECB's real history before the world).
     raw_filter: Callable[[Ledger], str] | None = None
+    # Listed malformed records the connector takes from another list, clean (a Shopify refund's
+    # transaction comes inside the order's refund too): expected loaded, not quarantined.
+    served_elsewhere: Callable[[Ledger], set[str]] | None = None
+    # The entity as the connector is configured to fetch it (Shopify's transactions come from a
+    # bulk operation or from a request per order), resolved when reconcile runs.
+    configure: Callable[[Entity], Entity] | None = None
+
+    def configured(self) -> Entity:
+        return self if self.configure is None else self.configure(self)
 
     @property
     def name(self) -> str:
@@ -179,6 +190,28 @@ def _shopify_refunds(ledger: Ledger) -> pl.DataFrame:
     """The Shopify orders' refunds (a chargeback is a dispute on Shopify, never a refund)."""
     orders = _shopify_orders(ledger).select("order_id", "currency")
     return ledger("refunds").filter(pl.col("kind") != "chargeback").join(orders, on="order_id")
+
+
+def _shopify_transactions_as_configured(entity: Entity) -> Entity:
+    """Transactions read through a bulk operation (the default) are listed malformed under
+    ``shopify_graphql`` and loaded whatever became of their order; read one request per order
+    (``rest``), they are the per-order list's, and an order served without a usable id has
+    none read."""
+    import dataclasses
+
+    from ingestion.shopify.settings import configured_transactions_via
+
+    if configured_transactions_via() == "rest":
+        return dataclasses.replace(entity, configure=None)
+    return dataclasses.replace(
+        entity,
+        served_as=("shopify_graphql", "transactions"),
+        parent=None,
+        configure=None,
+        # The connector keeps the copy a clean refund carries; that bulk copy is not used.
+        also_loaded=None,
+        served_elsewhere=_refund_transactions_in_clean_refunds,
+    )
 
 
 def _shopify_refund_rows(ledger: Ledger) -> pl.DataFrame:
@@ -499,6 +532,7 @@ RAW_ENTITIES: tuple[Entity, ...] = (
         parent=("shopify", "orders"),
         money=(("amount_e4", "currency"),),
         also_loaded=_refund_transactions_in_clean_refunds,
+        configure=lambda entity: _shopify_transactions_as_configured(entity),
     ),
     Entity(
         "shopify",
@@ -510,7 +544,6 @@ RAW_ENTITIES: tuple[Entity, ...] = (
         ("shopify", "refunds"),
         ("refund",),
         ("id",),
-        parent=("shopify", "orders"),
     ),
     Entity(
         "shopify",
@@ -520,7 +553,6 @@ RAW_ENTITIES: tuple[Entity, ...] = (
         f"{sql_e4('subtotal')} as subtotal_e4, {sql_e4('total_tax')} as total_tax_e4 "
         f"from {{dataset}}.refund_line_items",
         _shopify_refund_line_rows,
-        parent=("shopify", "orders"),
         money=(("subtotal_e4", "currency"), ("total_tax_e4", "currency")),
     ),
     Entity(
@@ -529,7 +561,6 @@ RAW_ENTITIES: tuple[Entity, ...] = (
         "select fulfillment_id || ':' || line_item_id as key, quantity "
         "from {dataset}.fulfillment_line_items",
         _shopify_fulfillment_line_rows,
-        parent=("shopify", "orders"),
     ),
     Entity(
         "shopify",
@@ -540,7 +571,6 @@ RAW_ENTITIES: tuple[Entity, ...] = (
         ("shopify", "fulfillments"),
         ("fulfillment",),
         ("id",),
-        parent=("shopify", "orders"),
     ),
     Entity(
         "shopify",
