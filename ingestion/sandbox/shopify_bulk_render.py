@@ -45,7 +45,8 @@ class BulkQuery:
 def _bundles(view: LedgerView, order_ids: pl.Series) -> list[sfo.OrderBundle]:
     """Order bundles for every order at once (what ``sfo.load_order`` builds one at a time),
     holding what ``render_transactions`` reads: the order, its payments oldest first, their
-    provider refunds and its refunds by (created_at, refund_id)."""
+    provider refunds and its refunds by (created_at, refund_id), a chargeback never among them
+    (it is a dispute on Shopify)."""
     ids = order_ids.implode()
     orders = view("orders").filter(pl.col("order_id").is_in(ids)).sort("order_id").to_dicts()
     payments = view("payments").filter(pl.col("order_id").is_in(ids))
@@ -53,7 +54,7 @@ def _bundles(view: LedgerView, order_ids: pl.Series) -> list[sfo.OrderBundle]:
     payment_refunds = view("payment_refunds").filter(
         pl.col("payment_id").is_in(payments["payment_id"].implode())
     )
-    refunds = view("refunds").filter(pl.col("order_id").is_in(ids))
+    refunds = view("refunds").filter(pl.col("order_id").is_in(ids), pl.col("kind") != "chargeback")
     grouped: dict[str, dict[int, list[dict[str, Any]]]] = {
         "payments": defaultdict(list),
         "payment_refunds": defaultdict(list),
