@@ -169,6 +169,7 @@ def test_split_orders_count_each_parcel_and_ship_at_the_first(built):
 # (fct_inventory_snapshots keeps history a full refresh starts over: DECISIONLOG.md).
 INCREMENTAL_MODELS = (
     "intermediate.int_parcel_scans_aggregated",
+    "intermediate.int_order_line_margins",
     "marts.fct_tracking_events",
     "marts.fct_orders",
     "marts.fct_order_lines",
