@@ -16,6 +16,7 @@ import polars as pl
 import pytest
 
 from ingestion.common.currencies import iso_minor_units
+from pipelines.defs.dbt.project import run_dbt_on
 from tests.dbt.conftest import MartWorld, copy_warehouse, run_dbt
 
 
@@ -169,6 +170,7 @@ def test_split_orders_count_each_parcel_and_ship_at_the_first(built):
 # (fct_inventory_snapshots keeps history a full refresh starts over: DECISIONLOG.md).
 INCREMENTAL_MODELS = (
     "intermediate.int_parcel_scans_aggregated",
+    "intermediate.int_order_line_margins",
     "marts.fct_tracking_events",
     "marts.fct_orders",
     "marts.fct_order_lines",
@@ -189,26 +191,95 @@ def test_every_incremental_model_is_compared_between_full_and_incremental_builds
     assert incremental - {"fct_inventory_snapshots"} == compared
 
 
-def test_full_and_incremental_builds_give_identical_tables(built, mart_world, tmp_path):
-    incremental = copy_warehouse(built, tmp_path / "incremental.duckdb")
+@pytest.fixture(scope="module")
+def new_day(built, mart_world, tmp_path_factory) -> tuple[Path, Path]:
+    """The built warehouse after one more sandbox day: loaded and built incrementally, and a
+    copy of it rebuilt with `--full-refresh`."""
+    base = tmp_path_factory.mktemp("new-day")
+    incremental = copy_warehouse(built, base / "incremental.duckdb")
     [(events_before,)] = query(incremental, "select count(*) from marts.fct_tracking_events")
     mart_world.state.advance(1)
     mart_world.load(incremental)
-    run_dbt(incremental, "build", work_dir=tmp_path / "dbt-incremental")
-    full = copy_warehouse(incremental, tmp_path / "full.duckdb")
-    run_dbt(full, "build", "--full-refresh", work_dir=tmp_path / "dbt-full")
+    run_dbt(incremental, "build", work_dir=base / "dbt-incremental")
+    full = copy_warehouse(incremental, base / "full.duckdb")
+    run_dbt(full, "build", "--full-refresh", work_dir=base / "dbt-full")
     [(events_after,)] = query(incremental, "select count(*) from marts.fct_tracking_events")
     assert events_after > events_before, "the new day brought no scans: nothing was tested"
-    with duckdb.connect(str(incremental)) as con:
+    return incremental, full
+
+
+def test_full_and_incremental_builds_give_identical_tables(new_day):
+    incremental, full = new_day
+    with duckdb.connect(str(incremental), read_only=True) as con:
         con.execute(f"attach '{full}' as full_build (read_only)")
         for table in (*INCREMENTAL_MODELS, "marts.fct_shipments"):
+            # `built_at` says which build wrote a row: it is meant to differ.
+            columns = "* exclude (built_at)" if has_built_at(con, table) else "*"
             [(missing, extra)] = con.execute(
-                f"select (select count(*) from (select * from full_build.{table} "
-                f"except all select * from {table})), "
-                f"(select count(*) from (select * from {table} "
-                f"except all select * from full_build.{table}))"
+                f"select (select count(*) from (select {columns} from full_build.{table} "
+                f"except all select {columns} from {table})), "
+                f"(select count(*) from (select {columns} from {table} "
+                f"except all select {columns} from full_build.{table}))"
             ).fetchall()
             assert (table, missing, extra) == (table, 0, 0)
+
+
+def test_status_history_records_every_change_the_new_day_made(built, new_day):
+    """The snapshot compares only recently changed orders: no order's current version may
+    differ from its status in fct_orders, and the day's changes are new versions."""
+    incremental, _ = new_day
+    current = (
+        "select order_id, financial_status, fulfillment_status, is_cancelled "
+        "from snapshots.order_status_history where dbt_valid_to is null"
+    )
+    [(stale, orders, versions)] = query(
+        incremental,
+        f"select (select count(*) from (select order_id, financial_status, fulfillment_status, "
+        f"is_cancelled from marts.fct_orders except {current})), "
+        "(select count(*) from marts.fct_orders), "
+        "(select count(*) from snapshots.order_status_history)",
+    )
+    [(versions_before,)] = query(built, "select count(*) from snapshots.order_status_history")
+    assert stale == 0
+    assert versions - versions_before > 0 and versions > orders
+
+
+def test_an_incremental_build_tests_the_rows_it_wrote_and_a_full_refresh_every_row(
+    new_day, tmp_path
+):
+    """Generic tests of incremental models read the rows of the latest build (`built_at`): a bad row
+    the build wrote fails them, a row an earlier build wrote and tested is not read again, and
+    a full refresh writes, so tests, every row."""
+    incremental, full = new_day
+    warehouse = copy_warehouse(incremental, tmp_path / "tested.duckdb")
+    select_orders = ("--select", "fct_orders,test_type:generic")
+
+    def corrupt(which: str) -> None:
+        with duckdb.connect(str(warehouse)) as con:
+            con.execute(
+                "update marts.fct_orders set channel = 'nowhere' where order_id = ("
+                "select min(order_id) from marts.fct_orders where built_at "
+                f"{which} (select max(built_at) from marts.fct_orders))"
+            )
+
+    corrupt("<")
+    run_dbt(warehouse, "test", *select_orders, work_dir=tmp_path / "dbt-old-row")
+    corrupt("=")
+    failed = run_dbt_on(warehouse, "test", *select_orders, work_dir=tmp_path / "dbt-new-row")
+    assert failed.returncode == 1 and "relationships_fct_orders_channel" in failed.stdout
+    # A full refresh writes every row in one build, so its tests read them all.
+    [(builds,)] = query(full, "select count(distinct built_at) from marts.fct_orders")
+    assert builds == 1
+
+
+def has_built_at(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    schema, name = table.split(".")
+    [(found,)] = con.execute(
+        "select count(*) from information_schema.columns where table_catalog = current_database() "
+        "and table_schema = ? and table_name = ? and column_name = 'built_at'",
+        [schema, name],
+    ).fetchall()
+    return found == 1
 
 
 def test_build_succeeds_when_optional_sources_were_never_loaded(built, tmp_path):

@@ -1,22 +1,58 @@
-{{ config(materialized='view') }}
+{{
+    config(
+        materialized='incremental',
+        unique_key='order_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail'
+    )
+}}
 -- Each order line's contribution in the reporting currency: its net revenue, its share of
 -- the order's shipping charged, payment fees and refunds (allocated by the line's share of
 -- the order's net line amount, exactly, with `scale_amount`), and its product cost from the
--- SKU master. Cancelled orders contribute nothing. Carrier costs and import duties paid by
--- the seller come from no loaded source yet, so they are not deducted (DECISIONLOG.md).
--- A view: rpt_margin is its one reader.
+-- SKU master. Lines of cancelled orders are kept, flagged, and contribute nothing to
+-- rpt_margin. Carrier costs and import duties paid by the seller come from no loaded source
+-- yet, so they are not deducted (DECISIONLOG.md).
+-- Incremental by order, like fct_orders: every order that it, a line, a payment, a refund, a
+-- parcel or its FX fixing touched since the last build (macro `changed_order_ids`), and every
+-- order with a line whose SKU's cost in the master is no longer the one used, is rebuilt whole.
+-- Kept as rows (not only summed in rpt_margin) so a new day converts its own lines, not a
+-- million others: the conversions are exact integer arithmetic and cost 20 s at a million
+-- orders when recomputed each build.
+-- depends_on: {{ ref('int_orders_unioned') }}, {{ ref('int_payments_matched') }}, {{ ref('int_refunds_unioned') }}, {{ ref('int_shipments') }}
+{%- set changed_only = 'and order_id in (select order_id from changed)' if is_incremental() else '' %}
 with
+
+products as (
+
+    select sku, unit_cost_amount, cost_currency_code from {{ ref('dim_products') }}
+
+),
+
+{% if is_incremental() %}
+changed as (
+
+    {{ changed_order_ids(incremental_since('order_updated_at')) }}
+    union
+    select built.order_id
+    from {{ this }} as built
+    left join products on built.sku = products.sku
+    where built.unit_cost_amount is distinct from products.unit_cost_amount
+        or built.cost_currency_code is distinct from products.cost_currency_code
+
+),
+{% endif %}
 
 lines as (
 
     select * from {{ ref('fct_order_lines') }}
+    where order_id is not null {{ changed_only }}
 
 ),
 
 orders as (
 
     select * from {{ ref('fct_orders') }}
-    where not is_cancelled
+    where order_id is not null {{ changed_only }}
 
 ),
 
@@ -28,17 +64,11 @@ order_net as (
 
 ),
 
-products as (
-
-    select sku, unit_cost_amount, cost_currency_code from {{ ref('dim_products') }}
-
-),
-
 order_fees as (
 
     select order_id, sum(fee_reporting_amount) as fee_reporting_amount
     from {{ ref('fct_payments') }}
-    where is_captured and order_id is not null
+    where is_captured and order_id is not null {{ changed_only }}
     group by order_id
 
 ),
@@ -47,7 +77,7 @@ order_refunds as (
 
     select order_id, sum(reporting_amount) as refund_reporting_amount
     from {{ ref('fct_refunds') }}
-    where order_id is not null
+    where order_id is not null {{ changed_only }}
     group by order_id
 
 ),
@@ -61,6 +91,8 @@ final as (
         orders.store_id,
         orders.destination_country_code,
         orders.order_local_date,
+        orders.updated_at as order_updated_at,
+        orders.is_cancelled,
         lines.sku,
         lines.quantity,
         orders.reporting_currency_code,
@@ -73,7 +105,10 @@ final as (
         coalesce({{ scale_amount('order_refunds.refund_reporting_amount', 'lines.net_amount', 'order_net.order_net_amount') }}, 0)
             as refund_reporting_amount,
         {{ convert_amount('products.unit_cost_amount * lines.quantity', 'cost_rate.units_per_eur', 'orders.reporting_units_per_eur') }}
-            as product_cost_reporting_amount
+            as product_cost_reporting_amount,
+        -- The cost used, so a change in the SKU master rebuilds the lines it priced.
+        products.unit_cost_amount,
+        products.cost_currency_code
 
     from lines
     inner join orders on lines.order_id = orders.order_id

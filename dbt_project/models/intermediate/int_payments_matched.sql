@@ -9,17 +9,7 @@ with
 
 orders as (
 
-    select order_id, channel, store_id, external_order_id
-    from {{ ref('int_orders_unioned') }}
-
-),
-
-unambiguous_orders as (
-
-    select external_order_id, max(order_id) as order_id
-    from orders
-    group by external_order_id
-    having count(*) = 1
+    select * from {{ ref('int_orders_by_external_id') }}
 
 ),
 
@@ -133,7 +123,7 @@ final as (
 
     select
         payments.payment_id,
-        unambiguous_orders.order_id,
+        orders.order_id,
         orders.channel,
         orders.store_id,
         payments.payment_provider,
@@ -155,8 +145,7 @@ final as (
         payments.card_country_code
 
     from payments
-    left join unambiguous_orders on payments.external_order_id = unambiguous_orders.external_order_id
-    left join orders on unambiguous_orders.order_id = orders.order_id
+    left join orders on payments.external_order_id = orders.external_order_id
 
 )
 

@@ -7,17 +7,7 @@ with
 
 orders as (
 
-    select order_id, channel, store_id, external_order_id, ordered_at
-    from {{ ref('int_orders_unioned') }}
-
-),
-
-unambiguous_orders as (
-
-    select external_order_id, max(order_id) as order_id
-    from orders
-    group by external_order_id
-    having count(*) = 1
+    select * from {{ ref('int_orders_by_external_id') }}
 
 ),
 
@@ -118,7 +108,7 @@ final as (
 
     select
         refunds.refund_id,
-        unambiguous_orders.order_id,
+        orders.order_id,
         orders.channel,
         orders.store_id,
         refunds.refund_source,
@@ -140,8 +130,7 @@ final as (
         orders.ordered_at
 
     from refunds
-    left join unambiguous_orders on refunds.external_order_id = unambiguous_orders.external_order_id
-    left join orders on unambiguous_orders.order_id = orders.order_id
+    left join orders on refunds.external_order_id = orders.external_order_id
 
 )
 

@@ -7,17 +7,7 @@ with
 
 orders as (
 
-    select order_id, channel, store_id, external_order_id, destination_country_code, latest_delivery_at
-    from {{ ref('int_orders_unioned') }}
-
-),
-
-unambiguous_orders as (
-
-    select external_order_id, max(order_id) as order_id
-    from orders
-    group by external_order_id
-    having count(*) = 1
+    select * from {{ ref('int_orders_by_external_id') }}
 
 ),
 
@@ -123,9 +113,13 @@ matched as (
 
     select
         parcels.*,
-        unambiguous_orders.order_id
+        orders.order_id,
+        orders.channel,
+        orders.store_id,
+        orders.destination_country_code as order_destination_country_code,
+        orders.latest_delivery_at
     from parcels
-    left join unambiguous_orders on parcels.external_order_id = unambiguous_orders.external_order_id
+    left join orders on parcels.external_order_id = orders.external_order_id
 
 ),
 
@@ -140,8 +134,8 @@ final as (
     select
         matched.shipment_id,
         matched.order_id,
-        orders.channel,
-        orders.store_id,
+        matched.channel,
+        matched.store_id,
         matched.shipment_source,
         matched.tracking_number,
         matched.carrier_slug,
@@ -154,13 +148,13 @@ final as (
         coalesce(matched.shipment_status, 'info_received') as shipment_status,
         matched.shipment_status is null as is_status_unmapped,
         matched.origin_country_code,
-        coalesce(matched.destination_country_code, orders.destination_country_code) as destination_country_code,
+        coalesce(matched.destination_country_code, matched.order_destination_country_code) as destination_country_code,
         -- The promise the customer was given: the tracking aggregator's copy of the channel's
         -- promise, else the channel's latest delivery date, else the carrier's published
         -- maximum transit for the lane (seed `carrier_service_zones`).
         coalesce(
             matched.promised_delivery_date,
-            {{ dbt.cast('orders.latest_delivery_at', 'date') }},
+            {{ dbt.cast('matched.latest_delivery_at', 'date') }},
             {{ dbt.dateadd('day', 'zones.transit_days_max', dbt.cast('matched.shipped_at', 'date')) }}
         ) as promised_delivery_date,
         matched.tracking_event_count,
@@ -172,11 +166,10 @@ final as (
         count(*) over (partition by matched.order_id) as order_parcel_count
 
     from matched
-    left join orders on matched.order_id = orders.order_id
     left join zones
         on matched.carrier_slug = zones.carrier_slug
         and zones.zone = case
-            when matched.origin_country_code = coalesce(matched.destination_country_code, orders.destination_country_code)
+            when matched.origin_country_code = coalesce(matched.destination_country_code, matched.order_destination_country_code)
                 then 'domestic'
             else 'international'
         end

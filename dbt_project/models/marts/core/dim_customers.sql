@@ -69,7 +69,8 @@ final as (
         cast(aggregated.order_count as integer) as order_count,
         cast(aggregated.completed_order_count as integer) as completed_order_count,
         aggregated.order_count > 1 as is_repeat_customer,
-        aggregated.last_order_updated_at
+        aggregated.last_order_updated_at,
+        {{ built_at() }} as built_at
 
     from aggregated
     inner join ranked on aggregated.customer_id = ranked.customer_id and ranked.recency = 1

@@ -65,7 +65,8 @@ final as (
         order_lines.tax_amount,
         fx.reporting_currency_code,
         {{ convert_amount('order_lines.gross_amount - order_lines.discount_amount', 'fx.currency_units_per_eur', 'fx.reporting_units_per_eur') }}
-            as net_reporting_amount
+            as net_reporting_amount,
+        {{ built_at() }} as built_at
 
     from order_lines
     inner join orders on order_lines.order_id = orders.order_id

@@ -155,7 +155,8 @@ final as (
         cast(coalesce(shipments.parcel_count, 0) as integer) as parcel_count,
         cast(coalesce(shipments.delivered_parcel_count, 0) as integer) as delivered_parcel_count,
         cast(coalesce(line_totals.line_count, 0) as integer) as line_count,
-        cast(coalesce(line_totals.item_quantity, 0) as integer) as item_quantity
+        cast(coalesce(line_totals.item_quantity, 0) as integer) as item_quantity,
+        {{ built_at() }} as built_at
 
     from orders
     left join line_totals on orders.order_id = line_totals.order_id

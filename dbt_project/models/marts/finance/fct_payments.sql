@@ -59,7 +59,8 @@ final as (
         {{ convert_amount('payments.amount', 'paid_rate.units_per_eur', 'reporting_rate.units_per_eur') }}
             as reporting_amount,
         {{ convert_amount('payments.fee_amount', 'fee_rate.units_per_eur', 'reporting_rate.units_per_eur') }}
-            as fee_reporting_amount
+            as fee_reporting_amount,
+        {{ built_at() }} as built_at
 
     from payments
     left join orders on payments.order_id = orders.order_id

@@ -52,7 +52,8 @@ final as (
         {{ dbt.datediff('refunds.ordered_at', 'refunds.refunded_at', 'day') }} as days_from_order_to_refund,
         '{{ var("reporting_currency") }}' as reporting_currency_code,
         {{ convert_amount('refunds.amount', 'refund_rate.units_per_eur', 'reporting_rate.units_per_eur') }}
-            as reporting_amount
+            as reporting_amount,
+        {{ built_at() }} as built_at
 
     from refunds
     {{ fx_rate_on('refund_rate', 'refunds.currency_code', dbt.cast('refunds.ordered_at', 'date')) }}

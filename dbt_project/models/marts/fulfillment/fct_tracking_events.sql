@@ -57,7 +57,8 @@ final as (
         events.city,
         events.postal_code,
         events.country_iso3,
-        trackings.tracking_updated_at
+        trackings.tracking_updated_at,
+        {{ built_at() }} as built_at
 
     from events
     inner join trackings on events.tracking_id = trackings.tracking_id

@@ -30,7 +30,8 @@ final as (
         reserved_quantity,
         available_quantity,
         available_quantity > 0 as is_in_stock,
-        updated_at as level_updated_at
+        updated_at as level_updated_at,
+        {{ built_at() }} as built_at
 
     from levels
 

@@ -6,6 +6,7 @@ with
 lines as (
 
     select * from {{ ref('int_order_line_margins') }}
+    where not is_cancelled
 
 ),
 
