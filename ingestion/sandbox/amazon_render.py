@@ -544,6 +544,25 @@ def _per_mille_expr(value: pl.Expr, salt: int) -> pl.Expr:
     return (mix_expr(value, salt) % 1000).cast(pl.Int64)
 
 
+def _shipment_category(frame: pl.DataFrame, oid: pl.Expr, japan: pl.Expr) -> pl.Expr:
+    """SP-API ShipmentServiceLevelCategory of each order, one rule for getOrders and the All
+    Orders report: express orders are Expedited; Amazon.co.jp's seller-fulfilled orders are
+    sometimes Scheduled; a few others Expedited by a stable per-order draw."""
+    express = (
+        pl.col("is_express").fill_null(False) if "is_express" in frame.columns else pl.lit(False)
+    )
+    service_roll = _per_mille_expr(oid, 5)
+    return (
+        pl.when(express)
+        .then(pl.lit("Expedited"))
+        .when(japan & (pl.col("fulfillment_channel") == "MFN") & (service_roll < 100))
+        .then(pl.lit("Scheduled"))
+        .when(service_roll < 150)
+        .then(pl.lit("Expedited"))
+        .otherwise(pl.lit("Standard"))
+    )
+
+
 def orders_json(orders: pl.DataFrame, lookups: Lookups) -> pl.Series:
     """Every row of ``orders`` (rows of ``amazon_orders``) as SP-API ``Order`` JSON (UTF-8
     bytes), in row order: what getOrders and getOrder serve, rendered column-wise once per
@@ -582,19 +601,7 @@ def orders_json(orders: pl.DataFrame, lookups: Lookups) -> pl.Series:
         .then(pl.lit(["CreditCard", "GiftCertificate"]))
         .otherwise(pl.lit(["Standard"]))
     )
-    service_roll = _per_mille_expr(oid, 5)
-    express = (
-        pl.col("is_express").fill_null(False) if "is_express" in frame.columns else pl.lit(False)
-    )
-    category = (
-        pl.when(express)
-        .then(pl.lit("Expedited"))
-        .when(japan & (pl.col("fulfillment_channel") == "MFN") & (service_roll < 100))
-        .then(pl.lit("Scheduled"))
-        .when(service_roll < 150)
-        .then(pl.lit("Expedited"))
-        .otherwise(pl.lit("Standard"))
-    )
+    category = _shipment_category(frame, oid, japan)
     level_prefix = category.replace_strict(
         {"Expedited": "Exp", "Scheduled": "Sched", "Standard": "Std"}, return_dtype=pl.String
     )
@@ -893,19 +900,7 @@ def all_orders_report(orders: pl.DataFrame, lines: pl.DataFrame, lookups: Lookup
         else pl.lit(False)
     )
     gift = gift_message | (_per_mille_expr(oid, 7) < 30)
-    express = (
-        pl.col("is_express").fill_null(False) if "is_express" in frame.columns else pl.lit(False)
-    )
-    service_roll = _per_mille_expr(oid, 5)
-    category = (
-        pl.when(express)
-        .then(pl.lit("Expedited"))
-        .when(japan & (pl.col("fulfillment_channel") == "MFN") & (service_roll < 100))
-        .then(pl.lit("Scheduled"))
-        .when(service_roll < 150)
-        .then(pl.lit("Expedited"))
-        .otherwise(pl.lit("Standard"))
-    )
+    category = _shipment_category(frame, oid, japan)
     ship = pl.when(pl.col("_first")).then(pl.col("total_shipping_minor")).otherwise(0)
     ship_tax = (
         pl.when(pl.col("_first"))

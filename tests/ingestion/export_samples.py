@@ -22,39 +22,10 @@ from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
-AMAZON_HEADER = [
-    "amazon-order-id",
-    "merchant-order-id",
-    "purchase-date",
-    "last-updated-date",
-    "order-status",
-    "fulfillment-channel",
-    "sales-channel",
-    "order-channel",
-    "ship-service-level",
-    "product-name",
-    "sku",
-    "asin",
-    "item-status",
-    "quantity",
-    "currency",
-    "item-price",
-    "item-tax",
-    "shipping-price",
-    "shipping-tax",
-    "gift-wrap-price",
-    "gift-wrap-tax",
-    "item-promotion-discount",
-    "ship-promotion-discount",
-    "ship-city",
-    "ship-state",
-    "ship-postal-code",
-    "ship-country",
-    "promotion-ids",
-    "is-business-order",
-    "purchase-order-number",
-    "price-designation",
-]
+from ingestion.sandbox.amazon_render import REPORT_COLUMNS
+
+# Seller Central prints the report with the same header the Reports API serves.
+AMAZON_HEADER = list(REPORT_COLUMNS)
 
 SHOPIFY_HEADER = [
     "Name",

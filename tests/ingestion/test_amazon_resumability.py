@@ -5,14 +5,11 @@ uninterrupted load: the report cursor moves only with a committed load."""
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
-import time
 
 from ingestion.amazon import amazon_source
 from ingestion.common.pipeline import make_pipeline, run_source
 from ingestion.sandbox import SandboxState, api_amazon, running_sandbox
+from tests.ingestion.test_resumability import kill_then_finish
 from tests.ingestion.test_sources_against_sandbox import table_fingerprint
 
 
@@ -34,27 +31,7 @@ def test_killed_amazon_report_loads_resume_to_the_uninterrupted_state(tmp_path, 
             "SOURCES__AMAZON__PAGE_SIZE": "10",
             "SOURCES__AMAZON__ITEMS_VIA": "reports",
         }
-        kills = 0
-        for delay in (2.5, 4.0, 5.5):
-            process = subprocess.Popen(
-                [sys.executable, "-m", "ingestion.amazon"],
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            time.sleep(delay)
-            if process.poll() is None:
-                process.send_signal(signal.SIGKILL)
-                kills += 1
-            process.wait()
-        finished = subprocess.run(
-            [sys.executable, "-m", "ingestion.amazon"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert finished.returncode == 0, finished.stderr[-2000:]
+        kills = kill_then_finish("ingestion.amazon", env, delays=(2.5, 4.0, 5.5))
         run_source(
             make_pipeline("amazon", clean_warehouse),
             amazon_source(endpoint=url, report_poll_initial_s=0.01),

@@ -38,6 +38,29 @@ def loader_env(url: str, warehouse: Path, dlt_dir: Path, finance: bool) -> dict[
     }
 
 
+def kill_then_finish(module: str, env: dict[str, str], delays: tuple[float, ...]) -> int:
+    """Start ``python -m module`` once per delay and SIGKILL it after that many seconds if it is
+    still running, then run it to the end; returns how many runs were killed."""
+    kills = 0
+    for delay in delays:
+        process = subprocess.Popen(
+            [sys.executable, "-m", module],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(delay)
+        if process.poll() is None:
+            process.send_signal(signal.SIGKILL)
+            kills += 1
+        process.wait()
+    finished = subprocess.run(
+        [sys.executable, "-m", module], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    return kills
+
+
 @pytest.mark.parametrize("finance", [False, True], ids=["orders", "orders+finance"])
 def test_killed_loads_resume_to_the_uninterrupted_state(tmp_path, finance):
     state = SandboxState.generate(seed=21, n_orders=600)
@@ -45,27 +68,7 @@ def test_killed_loads_resume_to_the_uninterrupted_state(tmp_path, finance):
     clean_warehouse = tmp_path / "clean.duckdb"
     with running_sandbox(state=state) as url:
         env = loader_env(url, killed_warehouse, tmp_path / "dlt", finance)
-        kills = 0
-        for delay in (2.5, 3.5, 4.5):
-            process = subprocess.Popen(
-                [sys.executable, "-m", "ingestion.shopify"],
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            time.sleep(delay)
-            if process.poll() is None:
-                process.send_signal(signal.SIGKILL)
-                kills += 1
-            process.wait()
-        finished = subprocess.run(
-            [sys.executable, "-m", "ingestion.shopify"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert finished.returncode == 0, finished.stderr[-2000:]
+        kills = kill_then_finish("ingestion.shopify", env, delays=(2.5, 3.5, 4.5))
         run_source(
             make_pipeline("shopify", clean_warehouse),
             shopify_source(shop_url=url, page_size=250, requests_per_second=100, finance=finance),
