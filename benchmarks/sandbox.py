@@ -75,7 +75,7 @@ def _run_server(port: int, n_orders: int, seed: int, shopify_cache_mb: int | Non
     design; what is measured here is how fast the sandbox itself can serve."""
     import uvicorn
 
-    from ingestion.sandbox import api_aftership, api_amazon, api_stripe, shopify_serving
+    from ingestion.sandbox import api_aftership, api_amazon, api_stripe, render_cache
     from ingestion.sandbox.context import SandboxConfig
     from ingestion.sandbox.server import create_app
     from ingestion.sandbox.state import SandboxState
@@ -88,7 +88,7 @@ def _run_server(port: int, n_orders: int, seed: int, shopify_cache_mb: int | Non
         for op, plan in api_amazon.USAGE_PLANS.items()
     }
     if shopify_cache_mb is not None:
-        shopify_serving.DEFAULT_CACHE_BYTES = shopify_cache_mb * 2**20
+        render_cache.DEFAULT_CACHE_BYTES = shopify_cache_mb * 2**20
     state = SandboxState.generate(seed=seed, n_orders=n_orders)
     app = create_app(state, SandboxConfig(bucket_size=10**9))
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
