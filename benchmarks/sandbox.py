@@ -476,6 +476,7 @@ def _prerender(n_orders: int, seed: int) -> dict[str, Any]:
     aftership.rendered = RenderCache(1 << 40)
     amazon = api_amazon._AmazonApi(ctx)
     stripe = api_stripe.StripeApi(ctx)
+    stripe.rendered = RenderCache(1 << 40)
     paypal = api_paypal.PayPalApi(ctx)
     resources = {r.path.rsplit("/", 1)[-1]: r for r in api_stripe.RESOURCES if r.prerendered}
     steps: dict[str, Any] = {
@@ -485,7 +486,7 @@ def _prerender(n_orders: int, seed: int) -> dict[str, Any]:
             aftership.json_of(aftership.data(), aftership.data().trackings)
         ),
         **{
-            f"stripe_{name}": (lambda r=res: stripe._rendered(r).height)
+            f"stripe_{name}": (lambda r=res: len(stripe.json_of(r, stripe._rendered(r))))
             for name, res in resources.items()
         },
         "paypal_transactions": lambda: paypal._rows().frame.height,
