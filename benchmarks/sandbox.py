@@ -66,16 +66,17 @@ def _generate(n_orders: int, seed: int, write: bool) -> dict[str, Any]:
     return result
 
 
-def _run_server(port: int, n_orders: int, seed: int, shopify_cache_mb: int | None) -> None:
-    """Child process: generate a world and serve it (the benchmark stops it); Shopify's
-    rendered orders are cached within ``shopify_cache_mb`` (the server's default if None).
+def _run_server(port: int, n_orders: int, seed: int, cache_mb: int | None) -> None:
+    """Child process: generate a world and serve it (the benchmark stops it); each lazily
+    rendered list (Shopify orders, AfterShip trackings) is cached within ``cache_mb`` (the
+    server's default, ``render_cache.DEFAULT_CACHE_BYTES``, if None).
 
     Every API's rate limit is lifted (Shopify's bucket, Stripe's 25/s, AfterShip's 10/s,
     Amazon's usage plans): they model the real services' quotas, which bound a connector by
     design; what is measured here is how fast the sandbox itself can serve."""
     import uvicorn
 
-    from ingestion.sandbox import api_aftership, api_amazon, api_stripe, shopify_serving
+    from ingestion.sandbox import api_aftership, api_amazon, api_stripe, render_cache
     from ingestion.sandbox.context import SandboxConfig
     from ingestion.sandbox.server import create_app
     from ingestion.sandbox.state import SandboxState
@@ -87,8 +88,8 @@ def _run_server(port: int, n_orders: int, seed: int, shopify_cache_mb: int | Non
         op: api_amazon.UsagePlan(plan.published_rate, int(unlimited), unlimited)
         for op, plan in api_amazon.USAGE_PLANS.items()
     }
-    if shopify_cache_mb is not None:
-        shopify_serving.DEFAULT_CACHE_BYTES = shopify_cache_mb * 2**20
+    if cache_mb is not None:
+        render_cache.DEFAULT_CACHE_BYTES = cache_mb * 2**20
     state = SandboxState.generate(seed=seed, n_orders=n_orders)
     app = create_app(state, SandboxConfig(bucket_size=10**9))
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
@@ -379,15 +380,15 @@ def _serve(
     seed: int,
     page_size: int,
     only: set[str] | None = None,
-    shopify_cache_mb: int | None = None,
+    cache_mb: int | None = None,
 ) -> dict[str, Any]:
     """Serve a world from another process and walk every high-volume list endpoint (or those
-    in ``only``) over HTTP, as the connectors do; then move the clock and time Shopify's first
-    page again. The server's memory is read from /proc after the world is generated and at
-    the end (peak)."""
+    in ``only``) over HTTP, as the connectors do; then move the clock and time the first page
+    of each lazily rendered list walked (Shopify, AfterShip) again. The server's memory is
+    read from /proc after the world is generated and at the end (peak)."""
     port = _free_port()
     server = multiprocessing.get_context("spawn").Process(
-        target=_run_server, args=(port, n_orders, seed, shopify_cache_mb), daemon=True
+        target=_run_server, args=(port, n_orders, seed, cache_mb), daemon=True
     )
     server.start()
     url = f"http://127.0.0.1:{port}"
@@ -418,21 +419,31 @@ def _serve(
                 f"({steady['requests_per_second'] or 0:,} requests/s; first request "
                 f"{result['first_walk']['first_request_seconds']:.2f}s)"
             )
-        report["shopify_connector_like"] = _connector_like_shopify(url, page_size)
+        walked = set(report["endpoints"])
+        if "shopify_orders" in walked:
+            report["shopify_connector_like"] = _connector_like_shopify(url, page_size)
         client = _Client(port)
         client.request("POST", "/_sandbox/clock/advance?days=1")
-        started = time.perf_counter()
-        client.request(
-            "GET",
-            _target(
+        firsts = {
+            "shopify": (
                 "/admin/api/2026-07/orders.json",
                 {"status": "any", "limit": page_size, "order": "updated_at asc"},
+                {"X-Shopify-Access-Token": "shpat_sandbox"},
             ),
-            {"X-Shopify-Access-Token": "shpat_sandbox"},
-        )
-        report["shopify_first_page_after_clock_advance_seconds"] = round(
-            time.perf_counter() - started, 3
-        )
+            "aftership": (
+                "/tracking/2024-04/trackings",
+                {"limit": 200, "page": 1},
+                {"as-api-key": "asat_sandbox"},
+            ),
+        }
+        for name, (path, params, headers) in firsts.items():
+            if not any(e.startswith(name) for e in walked):
+                continue
+            started = time.perf_counter()
+            client.request("GET", _target(path, params), headers)
+            report[f"{name}_first_page_after_clock_advance_seconds"] = round(
+                time.perf_counter() - started, 3
+            )
         client.close()
         report["server_memory_at_end"] = _memory_mb(server.pid)
     finally:
@@ -452,6 +463,7 @@ def _prerender(n_orders: int, seed: int) -> dict[str, Any]:
 
     from ingestion.sandbox import api_aftership, api_amazon, api_paypal, api_stripe
     from ingestion.sandbox.context import SandboxConfig, SandboxContext
+    from ingestion.sandbox.render_cache import RenderCache
     from ingestion.sandbox.shopify_serving import ShopOrders
     from ingestion.sandbox.state import SandboxState
 
@@ -460,17 +472,21 @@ def _prerender(n_orders: int, seed: int) -> dict[str, Any]:
     # Every order, in a cache that holds them all: after the clock moves, only the orders
     # that changed are rendered again.
     shopify = ShopOrders(state, cache_bytes=1 << 40)
-    amazon = api_amazon._AmazonApi(ctx)
     aftership = api_aftership._AfterShipApi(ctx)
+    aftership.rendered = RenderCache(1 << 40)
+    amazon = api_amazon._AmazonApi(ctx)
     stripe = api_stripe.StripeApi(ctx)
+    stripe.rendered = RenderCache(1 << 40)
     paypal = api_paypal.PayPalApi(ctx)
     resources = {r.path.rsplit("/", 1)[-1]: r for r in api_stripe.RESOURCES if r.prerendered}
     steps: dict[str, Any] = {
         "shopify_orders": lambda: len(shopify.current().page_json(shopify.current().orders)),
         "amazon_orders": lambda: amazon.snapshot().orders.height,
-        "aftership_trackings": lambda: aftership.data().trackings.height,
+        "aftership_trackings": lambda: len(
+            aftership.json_of(aftership.data(), aftership.data().trackings)
+        ),
         **{
-            f"stripe_{name}": (lambda r=res: stripe._rendered(r).height)
+            f"stripe_{name}": (lambda r=res: len(stripe.json_of(r, stripe._rendered(r))))
             for name, res in resources.items()
         },
         "paypal_transactions": lambda: paypal._rows().frame.height,
@@ -532,10 +548,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "shopify_orders, amazon_get_orders, stripe_charges, ...",
     )
     parser.add_argument(
-        "--shopify-cache-mb",
+        "--cache-mb",
         type=int,
         default=None,
-        help="the served Shopify store's rendered-order cache (default: the server's)",
+        help="each lazily rendered list's cache (Shopify orders, AfterShip trackings; "
+        "default: the server's)",
     )
     parser.add_argument("--label", default="", help="suffix of the result file name")
     parser.add_argument("--page-size", type=int, default=250)
@@ -573,14 +590,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     for size in (int(s) for s in args.serve_orders.split(",") if s):
         print(f"serve a {size:,}-order world (steady rate; the first walk builds the views):")
         only = {e for e in args.endpoints.split(",") if e} or None
-        serving = _serve(size, args.seed, args.page_size, only, args.shopify_cache_mb)
+        serving = _serve(size, args.seed, args.page_size, only, args.cache_mb)
         report["serving"].append(serving)
-        like = serving["shopify_connector_like"]
-        print(
-            f"  Shopify walked as the connector does (httpx + orjson): "
-            f"{like['records_per_second']:,} orders/s; first page after a clock move "
-            f"{serving['shopify_first_page_after_clock_advance_seconds']:.2f}s"
-        )
+        like = serving.get("shopify_connector_like")
+        if like is not None:
+            print(
+                f"  Shopify walked as the connector does (httpx + orjson): "
+                f"{like['records_per_second']:,} orders/s"
+            )
+        for key, value in serving.items():
+            if key.endswith("_first_page_after_clock_advance_seconds"):
+                print(f"  {key.replace('_', ' ')}: {value:.2f}s")
+        print(f"  server memory at the end: {serving['server_memory_at_end']}")
     args.out.mkdir(parents=True, exist_ok=True)
     # One file per kind of run, so that a serving run does not replace generation figures.
     parts = [

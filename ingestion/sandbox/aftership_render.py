@@ -175,10 +175,12 @@ class Trackings:
     ``trackings``: one row per tracking visible at ``now`` (columns of ``shipments`` plus
     ``created_at``/``updated_at``, checkpoint facts, order, customer and origin columns),
     sorted newest first by (``created_us``, ``shipment_id``). ``events``: visible checkpoints
-    sorted by (``tracking_number``, ``seq``) with ``cp_created``."""
+    sorted by (``tracking_number``, ``seq``) with ``cp_created``. ``now``: the clock they
+    were built at, when known."""
 
     trackings: pl.DataFrame
     events: pl.DataFrame
+    now: datetime | None = None
 
 
 def reported_by(
@@ -313,7 +315,7 @@ def build_trackings(
     else:
         frame = frame.with_columns(weight_g=pl.lit(None, dtype=pl.Int64))
     frame = frame.sort("created_us", "shipment_id", descending=True)
-    return Trackings(trackings=frame, events=ev)
+    return Trackings(trackings=frame, events=ev, now=now)
 
 
 def _offset_suffix(off: pl.Expr | None = None) -> pl.Expr:
@@ -733,3 +735,48 @@ def _page_columns(now: datetime) -> list[pl.Expr]:
         .clip(lower_bound=0)
         .alias("delivery_days"),
     ]
+
+
+# --- Lazy serving ----------------------------------------------------------------------------
+
+
+def servable(data: Trackings) -> Trackings:
+    """``data`` made ready to be rendered lazily (``render_cache``): each tracking gains its
+    version ``_v`` and where its checkpoints lie in ``events`` (``_cp_at``, ``_cp_n``: events
+    are sorted by tracking number, so a tracking's are one run of rows).
+
+    The version hashes the tracking's row, every column ``tracking_json`` derives from the clock
+    (``delivery_days`` counts up to ``now`` until the parcel is delivered) and a digest of its
+    checkpoints, so equal versions render equal JSON."""
+    ev = data.events
+    per_tracking = (
+        ev.select("tracking_number", _h=ev.hash_rows(seed=7))
+        .with_row_index("_i")
+        .group_by("tracking_number")
+        # ``// 256``: a tracking has far fewer than 256 checkpoints, so the sum cannot wrap.
+        .agg(_cp_at=pl.col("_i").min(), _cp_n=pl.len(), _cp_h=(pl.col("_h") // 256).sum())
+    )
+    frame = data.trackings.join(
+        per_tracking, on="tracking_number", how="left", maintain_order="left"
+    ).with_columns(pl.col("_cp_n").fill_null(0), pl.col("_cp_at").fill_null(0))
+    now = _built_at(data)
+    version = frame.drop("_cp_at").with_columns(_page_columns(now)).hash_rows(seed=7)
+    return Trackings(trackings=frame.drop("_cp_h").with_columns(_v=version), events=ev, now=now)
+
+
+def render_rows(data: Trackings, rows: pl.DataFrame) -> list[bytes]:
+    """The JSON of the trackings ``rows`` (rows of a ``servable`` frame), rendered with only
+    their own checkpoints: the same bytes ``tracking_json`` gives them over every tracking."""
+    at = rows.select(
+        pl.int_ranges("_cp_at", pl.col("_cp_at") + pl.col("_cp_n"), dtype=pl.UInt32)
+        .explode()
+        .drop_nulls()
+    ).to_series()
+    subset = Trackings(trackings=rows, events=data.events[at])
+    return tracking_json(subset, _built_at(data)).to_list()
+
+
+def _built_at(data: Trackings) -> datetime:
+    if data.now is None:
+        raise ValueError("these trackings do not say which clock they were built at")
+    return data.now

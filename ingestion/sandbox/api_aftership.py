@@ -54,6 +54,7 @@ from ingestion.sandbox.http_common import (
     parse_instant,
 )
 from ingestion.sandbox.rate_limit import LeakyBucket
+from ingestion.sandbox.render_cache import READ_AHEAD, VERSION, RenderCache, Rendered
 
 SANDBOX_API_KEY = "asat_sandbox"
 API_VERSION = "2024-04"
@@ -100,6 +101,8 @@ class _AfterShipApi:
         )
         self._lock = threading.Lock()
         self._cache: tuple[tuple[datetime, int], render.Trackings] | None = None
+        # Rendered trackings by shipment id, shared across clock positions (``render_cache``).
+        self.rendered: RenderCache[Rendered] = RenderCache()
 
     # Plumbing ---------------------------------------------------------------------------
 
@@ -142,13 +145,33 @@ class _AfterShipApi:
                 self._weights(),
                 now,
             )
-            # Every tracking's JSON, rendered once per clock position: a page is a byte-join.
-            built = render.Trackings(
-                trackings=built.trackings.with_columns(render.tracking_json(built, now)),
-                events=built.events,
-            )
+            # No JSON yet: pages render what they show (and what follows) on demand.
+            built = render.servable(built)
             self._cache = (key, built)
             return built
+
+    def json_of(
+        self,
+        data: render.Trackings,
+        rows: pl.DataFrame,
+        ahead: Callable[[], pl.DataFrame] | None = None,
+    ) -> list[bytes]:
+        """The JSON of the trackings ``rows`` of ``data`` (at the clock it was built for),
+        from the cache or rendered with the rows ``ahead()`` returns in one pass."""
+
+        def render_missing(missing: pl.DataFrame) -> dict[int, Rendered]:
+            return {
+                shipment: Rendered(version, json)
+                for shipment, version, json in zip(
+                    missing["shipment_id"].to_list(),
+                    missing[VERSION].to_list(),
+                    render.render_rows(data, missing),
+                    strict=True,
+                )
+            }
+
+        found = self.rendered.renderings(rows, "shipment_id", render_missing, ahead)
+        return [entry.json for entry in found]
 
     def _weights(self) -> pl.DataFrame | None:
         """Grams per shipment (shipment lines x product weights), when the ledger has them."""
@@ -233,7 +256,7 @@ class _AfterShipApi:
         rows = frame.slice(offset, limit)
         trackings = page_records(
             request,
-            rows["_json"].to_list(),
+            self.json_of(data, rows, lambda: frame.slice(offset + limit, READ_AHEAD)),
             api="aftership",
             entity="trackings",
             # Keyed by tracking number, which the ledger holds as is (``shipments``), so the
@@ -241,7 +264,7 @@ class _AfterShipApi:
             id_field="tracking_number",
             previous=None
             if offset == 0 or offset > frame.height
-            else lambda: frame.slice(offset - 1, 1)["_json"].to_list(),
+            else lambda: self.json_of(data, frame.slice(offset - 1, 1)),
         )
         body = {
             "meta": {"code": 200},
@@ -277,7 +300,10 @@ class _AfterShipApi:
                 shipment, int(rows["created_us"][0]) // 1_000_000
             ):
                 return _not_found(headers)
-            body = {"meta": {"code": 200}, "data": {"tracking": orjson.Fragment(rows["_json"][0])}}
+            body = {
+                "meta": {"code": 200},
+                "data": {"tracking": orjson.Fragment(self.json_of(data, rows)[0])},
+            }
             return json_response(body, 200, headers)
 
         return self._guarded(request, handler)
@@ -293,7 +319,10 @@ class _AfterShipApi:
             )
             if rows.is_empty():
                 return _not_found(headers)
-            body = {"meta": {"code": 200}, "data": {"tracking": orjson.Fragment(rows["_json"][0])}}
+            body = {
+                "meta": {"code": 200},
+                "data": {"tracking": orjson.Fragment(self.json_of(data, rows)[0])},
+            }
             return json_response(body, 200, headers)
 
         return self._guarded(request, handler)

@@ -31,6 +31,7 @@ from ingestion.sandbox.context import SandboxContext
 from ingestion.sandbox.fault_data import page_faults
 from ingestion.sandbox.http_common import json_response, page_records
 from ingestion.sandbox.rate_limit import LeakyBucket
+from ingestion.sandbox.render_cache import READ_AHEAD, VERSION, RenderCache, Rendered, versioned
 from ingestion.sandbox.stripe_ledger import LedgerView
 
 SECRET_KEY = "sk_test_sandbox"
@@ -75,8 +76,8 @@ class _Resource:
     render: Renderer | JsonRenderer
     stripe_rows: pl.Expr
     filters: dict[str, str] = field(default_factory=dict)
-    # Whether ``render`` is a ``JsonRenderer``: the list's objects are then rendered once per
-    # clock position and a page is a byte-join.
+    # Whether ``render`` is a ``JsonRenderer``: the list's objects are then rendered lazily, a
+    # page and the objects after it at a time, and cached (``render_cache``).
     prerendered: bool = False
 
 
@@ -216,6 +217,8 @@ class StripeApi:
         )
         self._request_ids = itertools.count(1)
         self.hashes = stripe_objects.IdHashes()
+        # Rendered objects of every ``prerendered`` list, by (path, id), within one byte budget.
+        self.rendered: RenderCache[Rendered] = RenderCache()
 
     def _gate(self, request: Request) -> tuple[Response | None, dict[str, str]]:
         headers = {
@@ -332,11 +335,16 @@ class StripeApi:
             rows, has_more = listed.page(limit, before=cursor)
         previous: Callable[[], list[Any]] | None = None
         if resource.prerendered:
-            data: list[Any] = rows["_json"].to_list()
+            ahead = None
+            if after_id is not None or before_id is None:  # walking forwards: read ahead
+                at = 0 if rows.is_empty() else listed.position[rows[resource.id_column][-1]] + 1
+                ahead = lambda: listed.frame.slice(at, READ_AHEAD)  # noqa: E731
+            data: list[Any] = self.json_of(resource, rows, ahead)
             if after_id is not None:
 
                 def previous() -> list[Any]:
-                    return table.filter(pl.col(resource.id_column) == after_id)["_json"].to_list()
+                    anchor = table.filter(pl.col(resource.id_column) == after_id)
+                    return self.json_of(resource, anchor)
 
         else:
             render: Renderer = resource.render  # type: ignore[assignment]
@@ -348,15 +356,44 @@ class StripeApi:
         return body, previous
 
     def _rendered(self, resource: _Resource) -> pl.DataFrame:
-        """The resource's Stripe rows with each object's JSON in ``_json``, rendered once per
-        clock position (every table it reads moves with the clock together)."""
-        render: JsonRenderer = resource.render  # type: ignore[assignment]
+        """The resource's Stripe rows, each with its version ``_v``; no JSON yet.
+
+        The version hashes the row together with the clock: a Stripe object shows facts of
+        other tables (a charge's refunds, a balance transaction's payout) and of the clock, so
+        its own row cannot tell whether it changed; an entry is reused within one clock
+        position, and every object is rendered again after the clock moves."""
 
         def build() -> pl.DataFrame:
             rows = self.view(resource.table).filter(resource.stripe_rows)
-            return rows.with_columns(render(self.view, rows, self.view.now, self.hashes))
+            clock = rows.with_columns(_now=pl.lit(self.view.now))
+            return rows.with_columns(versioned(clock)[VERSION])
 
-        return self.view.derived(("stripe-json", resource.path), [resource.table], build)
+        return self.view.derived(("stripe-rows", resource.path), [resource.table], build)
+
+    def json_of(
+        self,
+        resource: _Resource,
+        rows: pl.DataFrame,
+        ahead: Callable[[], pl.DataFrame] | None = None,
+    ) -> list[bytes]:
+        """The JSON of ``rows`` (rows of ``_rendered(resource)``), from the cache or rendered
+        with the rows ``ahead()`` returns in one pass."""
+        render: JsonRenderer = resource.render  # type: ignore[assignment]
+        # The cache is shared by the lists: an object's key is its path and id.
+        key = pl.concat_str(pl.lit(resource.path), pl.col(resource.id_column)).alias("_k")
+
+        def render_missing(missing: pl.DataFrame) -> dict[str, Rendered]:
+            json = render(self.view, missing.drop(VERSION, "_k"), self.view.now, self.hashes)
+            return {
+                k: Rendered(version, text)
+                for k, version, text in zip(
+                    missing["_k"].to_list(), missing[VERSION].to_list(), json.to_list(), strict=True
+                )
+            }
+
+        keyed_ahead = None if ahead is None else lambda: ahead().with_columns(key)
+        found = self.rendered.renderings(rows.with_columns(key), "_k", render_missing, keyed_ahead)
+        return [entry.json for entry in found]
 
     def balance(self, request: Request) -> Response:
         """``GET /v1/balance``: what the next payouts will pay (see ``render_balance``)."""

@@ -67,8 +67,8 @@ from ingestion.sandbox.pagination import (
     keyset_page,
     page_info_link_header,
 )
+from ingestion.sandbox.render_cache import READ_AHEAD
 from ingestion.sandbox.shopify import API_VERSION
-from ingestion.sandbox.shopify_serving import READ_AHEAD
 from ingestion.sandbox.state import SandboxState
 from ingestion.sandbox.world import generate_world
 

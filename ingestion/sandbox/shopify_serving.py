@@ -1,35 +1,23 @@
 """Serving a Shopify store's orders: rendered lazily, cached per order within a byte budget,
-and re-rendered after the clock moves only where an order changed.
+and re-rendered after the clock moves only where an order changed (``render_cache``).
 
-Why: rendering every order once per clock position kept pages fast, but at a million orders it
-held gigabytes of JSON (Shopify's orders alone are about 11 KiB each), and each move of the clock
-re-rendered the whole store before the first page (8 s at 100k orders). Here a record is
-rendered when a page first needs it, together with the orders that follow it in the walk
-(``READ_AHEAD``, so the column-wise renderer works on batches, not on single orders), and kept
-in a least-recently-used cache bounded by bytes. Each entry carries the version of the order
-row it was rendered from (a hash of the row of ``orders_view``, which summarises every event
-the order's JSON shows): after the clock moves, an order whose row did not change is served
-from the cache as is, and only new and changed orders are rendered.
+Each entry carries the version of the order row it was rendered from (a hash of the row of
+``orders_view``, which summarises every event the order's JSON shows), and holds the order's
+refunds and fulfillments too, so that ``refunds.json`` and ``fulfillments.json`` serve the very
+bytes ``orders.json`` embeds (Shopify's orders alone are about 11 KiB each at a million orders).
 """
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 import polars as pl
 
+from ingestion.sandbox.render_cache import ENTRY_OVERHEAD, READ_AHEAD, RenderCache, versioned
 from ingestion.sandbox.shopify import OrderRenderer, ShopContext
 from ingestion.sandbox.state import SandboxState
-
-# Orders rendered in one pass when a page misses: the page and the orders after it.
-READ_AHEAD = 4_000
-DEFAULT_CACHE_BYTES = 1 << 30
-# What an entry costs beyond its JSON (dict slot, tuple, list and bytes object headers).
-_ENTRY_OVERHEAD = 400
 
 
 @dataclass(frozen=True)
@@ -58,41 +46,8 @@ class Rendering:
             len(self.order)
             + sum(len(r) for r in self.refunds)
             + sum(len(f.json) for f in self.fulfillments)
-            + _ENTRY_OVERHEAD
+            + ENTRY_OVERHEAD
         )
-
-
-class RenderCache:
-    """Renderings by order id, least recently used first out once ``budget`` bytes are held.
-    Thread-safe (the server renders from its worker threads)."""
-
-    def __init__(self, budget: int) -> None:
-        self.budget = budget
-        self.held = 0
-        self.rendered = 0  # orders rendered so far (a hit costs none)
-        self._entries: OrderedDict[int, Rendering] = OrderedDict()
-        self.lock = threading.RLock()
-
-    def get(self, order_id: int, version: int) -> Rendering | None:
-        """The rendering of this version of the order, or None."""
-        found = self._entries.get(order_id)
-        if found is None or found.version != version:
-            return None
-        self._entries.move_to_end(order_id)
-        return found
-
-    def put(self, order_id: int, rendering: Rendering) -> None:
-        old = self._entries.pop(order_id, None)
-        if old is not None:
-            self.held -= old.size
-        self._entries[order_id] = rendering
-        self.held += rendering.size
-        while self.held > self.budget and len(self._entries) > 1:
-            _, evicted = self._entries.popitem(last=False)
-            self.held -= evicted.size
-
-    def __len__(self) -> int:
-        return len(self._entries)
 
 
 class ShopOrders:
@@ -108,7 +63,7 @@ class ShopOrders:
     ) -> None:
         self.state = state
         self.renderer = OrderRenderer(state, shop)
-        self.cache = RenderCache(DEFAULT_CACHE_BYTES if cache_bytes is None else cache_bytes)
+        self.cache: RenderCache[Rendering] = RenderCache(cache_bytes)
         # This store's key among the state's per-clock views (two stores never share one).
         self._key = ("shopify", "orders", object())
 
@@ -117,7 +72,7 @@ class ShopOrders:
 
         def build() -> OrdersAsOf:
             view = self.state.orders_view().filter(pl.col("channel_id") == "shopify")
-            return OrdersAsOf(self, view.with_columns(_v=view.hash_rows(seed=7)))
+            return OrdersAsOf(self, versioned(view))
 
         return self.state.cached(self._key, build)
 
@@ -146,20 +101,7 @@ class OrdersAsOf:
     def renderings(
         self, rows: pl.DataFrame, ahead: Callable[[], pl.DataFrame] | None = None
     ) -> list[Rendering]:
-        cache = self.store.cache
-        ids = rows["order_id"].to_list()
-        versions = rows["_v"].to_list()
-        with cache.lock:
-            found = [cache.get(i, v) for i, v in zip(ids, versions, strict=True)]
-            if all(f is not None for f in found):
-                return found  # type: ignore[return-value]
-            batch = rows if ahead is None else pl.concat([rows, ahead()], how="vertical_relaxed")
-            batch = batch.unique("order_id", keep="first", maintain_order=True)
-            missing = batch.filter(
-                [cache.get(i, v) is None for i, v in batch.select("order_id", "_v").iter_rows()]
-            )
-            fresh = self._render(missing)
-            return [hit or fresh[order_id] for order_id, hit in zip(ids, found, strict=True)]
+        return self.store.cache.renderings(rows, "order_id", self._render, ahead)
 
     def one(self, order_id: int) -> Rendering:
         """The rendering of one visible order (see ``has_order``). Clients asking per order
@@ -169,9 +111,8 @@ class OrdersAsOf:
         return self.renderings(self.orders.slice(at, 1), ahead)[0]
 
     def _render(self, rows: pl.DataFrame) -> dict[int, Rendering]:
-        """Render ``rows`` (orders missing from the cache) and cache them; under the lock."""
-        store = self.store
-        parts = store.renderer.render_parts(rows.drop("_v", "_k", strict=False))
+        """Render ``rows`` (orders missing from the cache), under the cache's lock."""
+        parts = self.store.renderer.render_parts(rows.drop("_v", "_k", strict=False))
         refunds: dict[int, list[bytes]] = {}
         for order_id, json in parts.refunds.select("order_id", "_json").iter_rows():
             refunds.setdefault(order_id, []).append(json)
@@ -184,13 +125,10 @@ class OrdersAsOf:
         for order_id, version, json in zip(
             rows["order_id"].to_list(), rows["_v"].to_list(), parts.orders.to_list(), strict=True
         ):
-            rendering = Rendering(
+            out[order_id] = Rendering(
                 version,
                 json,
                 tuple(refunds.get(order_id, ())),
                 tuple(fulfillments.get(order_id, ())),
             )
-            store.cache.put(order_id, rendering)
-            out[order_id] = rendering
-        store.cache.rendered += len(out)
         return out
