@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlparse
@@ -39,6 +40,7 @@ import dlt
 from ingestion.common.concurrency import RequestPool
 from ingestion.common.http import ApiClient, ApiError, RequestStats
 from ingestion.common.parsing import utc_timestamp
+from ingestion.common.prefetch import prefetched
 from ingestion.common.source_parts import MERGE, counted, quarantine_transformer
 from ingestion.common.versions import LoadedVersions
 from ingestion.shopify import settings
@@ -118,8 +120,14 @@ def shopify_source(
         loaded = LoadedVersions(state, TRANSACTIONS_STATE_KEY, lookback_seconds)
         # Ids of the transactions the pages' refunds carried (their copy is kept).
         from_refunds: list[int] = []
-        with client() as api, RequestPool(transaction_request_workers) as pool:
-            for page in iter_order_pages(api, since.isoformat(), page_size):
+        # The next page travels while this one is parsed (``ingestion.common.prefetch``); the
+        # pages close before the client, so no read is left in flight on a closed client.
+        with (
+            client() as api,
+            RequestPool(transaction_request_workers) as pool,
+            closing(prefetched(iter_order_pages(api, since.isoformat(), page_size))) as pages,
+        ):
+            for page in pages:
                 parsed = parse_orders(page, store_id)
                 if parsed.max_updated_at is not None and parsed.max_updated_at > cursor:
                     cursor = parsed.max_updated_at
