@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -60,6 +61,12 @@ class Quarantine:
 
     def __len__(self) -> int:
         return len(self.rows)
+
+    @classmethod
+    def merged(cls, source: str, parts: Iterable[Quarantine]) -> Quarantine:
+        """The refusals of several parsed pages as one, for a source that hands dlt a few
+        pages' rows as one Arrow table."""
+        return cls(source=source, rows=[row for part in parts for row in part.rows])
 
     def to_arrow(self) -> pa.Table:
         return pa.Table.from_pylist(self.rows, schema=QUARANTINE_SCHEMA)

@@ -538,9 +538,7 @@ def merge_pages(pages: list[ParsedPage]) -> ParsedPage:
     source yields a few pages at a time (``settings.BATCH_PAGES``)."""
     if len(pages) == 1:
         return pages[0]
-    quarantine = Quarantine(source=SOURCE)
-    for page in pages:
-        quarantine.rows += page.quarantine.rows
+    quarantine = Quarantine.merged(SOURCE, (page.quarantine for page in pages))
     created = [p.max_created for p in pages if p.max_created is not None]
     return ParsedPage(
         table=pages[0].table,

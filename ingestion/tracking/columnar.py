@@ -235,9 +235,7 @@ def parse_pages(pages: list[DecodedPage]) -> ParsedTrackings:
             parts.append(parse_trackings(page.raw_trackings()))
     if len(parts) == 1:
         return parts[0]
-    quarantine = Quarantine(source=SOURCE)
-    for part in parts:
-        quarantine.rows += part.quarantine.rows
+    quarantine = Quarantine.merged(SOURCE, (part.quarantine for part in parts))
     newest = [p.max_updated_at for p in parts if p.max_updated_at is not None]
     return ParsedTrackings(
         trackings=pa.concat_tables([p.trackings for p in parts]),
