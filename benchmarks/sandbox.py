@@ -67,9 +67,9 @@ def _generate(n_orders: int, seed: int, write: bool) -> dict[str, Any]:
 
 
 def _run_server(port: int, n_orders: int, seed: int, cache_mb: int | None) -> None:
-    """Child process: generate a world and serve it (the benchmark stops it); each lazily
-    rendered list (Shopify orders, AfterShip trackings) is cached within ``cache_mb`` (the
-    server's default, ``render_cache.DEFAULT_CACHE_BYTES``, if None).
+    """Child process: generate a world and serve it (the benchmark stops it); the lazily
+    rendered lists (Shopify orders, AfterShip trackings, Stripe objects) share one cache of
+    ``cache_mb`` (the server's default, ``render_cache.DEFAULT_CACHE_BYTES``, if None).
 
     Every API's rate limit is lifted (Shopify's bucket, Stripe's 25/s, AfterShip's 10/s,
     Amazon's usage plans): they model the real services' quotas, which bound a connector by
@@ -89,7 +89,7 @@ def _run_server(port: int, n_orders: int, seed: int, cache_mb: int | None) -> No
         for op, plan in api_amazon.USAGE_PLANS.items()
     }
     if cache_mb is not None:
-        render_cache.DEFAULT_CACHE_BYTES = cache_mb * 2**20
+        render_cache.set_shared_limit(cache_mb * 2**20)
     state = SandboxState.generate(seed=seed, n_orders=n_orders)
     app = create_app(state, SandboxConfig(bucket_size=10**9))
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
@@ -551,8 +551,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "--cache-mb",
         type=int,
         default=None,
-        help="each lazily rendered list's cache (Shopify orders, AfterShip trackings; "
-        "default: the server's)",
+        help="the cache all lazily rendered lists share (Shopify orders, AfterShip trackings, "
+        "Stripe objects; default: the server's)",
     )
     parser.add_argument("--label", default="", help="suffix of the result file name")
     parser.add_argument("--page-size", type=int, default=250)

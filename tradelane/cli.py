@@ -42,6 +42,12 @@ def sandbox_serve(
         "standard",
         help="Shopify rate limit: standard (40-request bucket, 2/s) or plus (400, 20/s).",
     ),
+    cache_mb: int = typer.Option(
+        1024,
+        min=0,
+        help="Megabytes of rendered JSON all lazily rendered lists (Shopify orders, AfterShip "
+        "trackings, Stripe objects...) may hold together; the least recently used goes first.",
+    ),
 ) -> None:
     """Run the sandbox API in the foreground (Ctrl-C stops it)."""
     from ingestion.sandbox.server import serve
@@ -56,6 +62,7 @@ def sandbox_serve(
         world_dir=None if world is None else Path(world),
         faults=faults or "none",
         shopify_plan=shopify_plan,
+        cache_mb=cache_mb,
     )
 
 

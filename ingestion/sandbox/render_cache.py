@@ -10,11 +10,21 @@ single records), and kept in a least-recently-used cache bounded by bytes. Each 
 the version of the row it was rendered from (``versioned``: a hash of the row, which must hold
 every fact the JSON shows): after the clock moves, a record whose row did not change is served
 from the cache as is, and only new and changed records are rendered.
+
+Memory: every cache draws from one ``BytePool``. By default that is the process-wide pool
+(``shared_pool``, 1 GiB unless ``set_shared_limit`` or the server's ``--cache-mb`` says
+otherwise), so Shopify's orders, AfterShip's trackings, Stripe's objects and any list added later
+hold at most that many bytes together, and the least recently used rendering of any list goes
+first. Before, each list had its own 1 GiB, so the total grew with every API converted to lazy
+rendering. A cache given its own budget (``RenderCache(budget)``) gets a private pool of that
+size, as before.
 """
 
 from __future__ import annotations
 
+import itertools
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
@@ -24,6 +34,7 @@ import polars as pl
 
 # Records rendered in one pass when a page misses: the page and the records after it.
 READ_AHEAD = 4_000
+# The process-wide pool's size when nothing set it (read when the pool is first used).
 DEFAULT_CACHE_BYTES = 1 << 30
 # What an entry costs beyond its JSON (dict slot, tuple, list and bytes object headers).
 ENTRY_OVERHEAD = 400
@@ -60,34 +71,142 @@ def versioned(rows: pl.DataFrame) -> pl.DataFrame:
     return rows.with_columns(rows.hash_rows(seed=7).alias(VERSION))
 
 
-class RenderCache(Generic[E]):
-    """Renderings by record key, least recently used first out once ``budget`` bytes are held.
-    Thread-safe (the server renders from its worker threads)."""
+class BytePool:
+    """A byte budget several ``RenderCache``s draw from, with one least-recently-used order
+    across all of them: once more than ``limit`` bytes are held, the entries used longest ago go
+    first, whichever cache holds them (always keeping the newest entry, however large).
 
-    def __init__(self, budget: int | None = None) -> None:
-        self.budget = DEFAULT_CACHE_BYTES if budget is None else budget
+    Thread-safe; its lock guards only bookkeeping (never held while rendering). A cache that is
+    garbage-collected gives its bytes back."""
+
+    def __init__(self, limit: int) -> None:
+        if limit < 0:
+            raise ValueError(f"a byte budget cannot be negative: {limit}")
+        self.limit = limit
         self.held = 0
+        self.lock = threading.Lock()
+        # Every entry of every cache, least recently used first: (cache token, key) -> bytes.
+        self._lru: OrderedDict[tuple[int, Hashable], int] = OrderedDict()
+        self._tables: dict[int, dict[Hashable, Entry]] = {}
+        self._held_by: dict[int, int] = {}
+        self._tokens = itertools.count()
+
+    def join(self, table: dict[Hashable, Entry]) -> int:
+        """Register a cache's entry table; returns the token its entries are filed under."""
+        with self.lock:
+            token = next(self._tokens)
+            self._tables[token] = table
+            self._held_by[token] = 0
+            return token
+
+    def leave(self, token: int) -> None:
+        """Forget a cache and every byte it held (called when the cache is collected)."""
+        with self.lock:
+            table = self._tables.pop(token, {})
+            for key, entry in table.items():
+                del self._lru[(token, key)]
+                self.held -= entry.size
+            table.clear()
+            self._held_by.pop(token, None)
+
+    def held_by(self, token: int) -> int:
+        return self._held_by.get(token, 0)
+
+    def touch(self, token: int, key: Hashable) -> None:
+        """Mark an entry as just used (caller holds ``lock``)."""
+        self._lru.move_to_end((token, key))
+
+    def store(self, token: int, key: Hashable, entry: Entry) -> None:
+        """File ``entry`` under ``key`` in the cache ``token``, replacing any older rendering,
+        then evict across caches down to ``limit`` (caller holds ``lock``)."""
+        table = self._tables[token]
+        old = table.pop(key, None)
+        if old is not None:
+            del self._lru[(token, key)]
+            self._release(token, old.size)
+        table[key] = entry
+        self._lru[(token, key)] = entry.size
+        self.held += entry.size
+        self._held_by[token] += entry.size
+        while self.held > self.limit and len(self._lru) > 1:
+            (owner, evicted), size = self._lru.popitem(last=False)
+            del self._tables[owner][evicted]
+            self._release(owner, size)
+
+    def resize(self, limit: int) -> None:
+        """Change the budget, evicting the least recently used entries if it shrank."""
+        if limit < 0:
+            raise ValueError(f"a byte budget cannot be negative: {limit}")
+        with self.lock:
+            self.limit = limit
+            while self.held > self.limit and self._lru:
+                (owner, evicted), size = self._lru.popitem(last=False)
+                del self._tables[owner][evicted]
+                self._release(owner, size)
+
+    def _release(self, token: int, size: int) -> None:
+        self.held -= size
+        self._held_by[token] -= size
+
+
+_shared: BytePool | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_pool() -> BytePool:
+    """The process-wide pool every ``RenderCache()`` without a budget of its own draws from
+    (``DEFAULT_CACHE_BYTES`` until ``set_shared_limit`` changes it)."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = BytePool(DEFAULT_CACHE_BYTES)
+        return _shared
+
+
+def set_shared_limit(limit: int) -> BytePool:
+    """Size the process-wide pool (the server's ``--cache-mb``); returns it."""
+    pool = shared_pool()
+    pool.resize(limit)
+    return pool
+
+
+class RenderCache(Generic[E]):
+    """Renderings by record key, drawn from a ``BytePool``: the process-wide one by default, or
+    a private pool of ``budget`` bytes. Thread-safe (the server renders from its worker
+    threads); ``lock`` serialises rendering for this cache only."""
+
+    def __init__(self, budget: int | None = None, pool: BytePool | None = None) -> None:
+        if budget is not None and pool is not None:
+            raise ValueError("give a RenderCache a budget or a pool, not both")
+        self.pool = pool or (shared_pool() if budget is None else BytePool(budget))
         self.rendered = 0  # records rendered so far (a hit costs none)
-        self._entries: OrderedDict[Hashable, E] = OrderedDict()
+        self._entries: dict[Hashable, E] = {}
+        self._token = self.pool.join(self._entries)  # type: ignore[arg-type]
+        weakref.finalize(self, self.pool.leave, self._token)
         self.lock = threading.RLock()
+
+    @property
+    def budget(self) -> int:
+        """Bytes the pool this cache draws from may hold (shared with other caches or not)."""
+        return self.pool.limit
+
+    @property
+    def held(self) -> int:
+        """Bytes this cache holds now."""
+        return self.pool.held_by(self._token)
 
     def get(self, key: Hashable, version: int) -> E | None:
         """The rendering of this version of the record, or None."""
-        found = self._entries.get(key)
-        if found is None or found.version != version:
-            return None
-        self._entries.move_to_end(key)
-        return found
+        with self.pool.lock:
+            found = self._entries.get(key)
+            if found is None or found.version != version:
+                return None
+            self.pool.touch(self._token, key)
+            return found
 
     def put(self, key: Hashable, entry: E) -> None:
-        old = self._entries.pop(key, None)
-        if old is not None:
-            self.held -= old.size
-        self._entries[key] = entry
-        self.held += entry.size
-        while self.held > self.budget and len(self._entries) > 1:
-            _, evicted = self._entries.popitem(last=False)
-            self.held -= evicted.size
+        with self.pool.lock:
+            self.pool.store(self._token, key, entry)
 
     def renderings(
         self,

@@ -67,7 +67,7 @@ from ingestion.sandbox.pagination import (
     keyset_page,
     page_info_link_header,
 )
-from ingestion.sandbox.render_cache import READ_AHEAD
+from ingestion.sandbox.render_cache import READ_AHEAD, set_shared_limit
 from ingestion.sandbox.shopify import API_VERSION
 from ingestion.sandbox.state import SandboxState
 from ingestion.sandbox.world import generate_world
@@ -530,13 +530,18 @@ def serve(
     world_dir: str | Path | None = None,
     faults: str = "none",
     shopify_plan: str = "standard",
+    cache_mb: int | None = None,
 ) -> None:
     """Serve a world in the foreground until interrupted: the ledger in ``world_dir`` (written
     by ``tradelane sandbox generate``), else a freshly generated one (``seed``, ``n_orders``),
     with the fault profile named ``faults`` (see ``faults.PROFILES``) and the Shopify rate
-    limit of ``shopify_plan`` (``standard`` or ``plus``, see ``context.SHOPIFY_PLANS``)."""
+    limit of ``shopify_plan`` (``standard`` or ``plus``, see ``context.SHOPIFY_PLANS``).
+    ``cache_mb``: the byte budget every lazily rendered list shares (``render_cache``; its
+    default if None)."""
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    if cache_mb is not None:
+        set_shared_limit(cache_mb * 2**20)
     profile = get_profile(faults)
     config = SandboxConfig.for_shopify_plan(shopify_plan, faults=profile)
     world = read_ledger(world_dir) if world_dir is not None else generate_world(seed, n_orders)
