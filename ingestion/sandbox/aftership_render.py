@@ -14,20 +14,23 @@ shows up only when AfterShip next polls the carrier, 5 to 90 minutes after the s
 (checkpoint ``created_at``). ``updated_at`` is the latest of those, so a connector reading
 ``updated_at_min`` windows sees every scan exactly when AfterShip would have shown it.
 
-Speed matters (pages of up to 200 trackings, with a dozen checkpoints each): per-tracking facts
-are derived once per clock position in polars, and ``tracking_json`` renders every tracking and
-checkpoint as JSON text column-wise at the same time; a page is then a byte-join.
+Speed matters (pages of up to 200 trackings, with a dozen checkpoints each, from a million
+trackings): ``Tracker`` derives what never changes once and, when the clock moves, only the
+checkpoint facts of trackings with newly reported scans; ``tracking_json`` renders trackings and
+their checkpoints as JSON text column-wise, a batch at a time (``render_rows``, cached by
+``render_cache``); a page is then a byte-join.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
+from functools import cache, cached_property
 
 import polars as pl
 import pycountry
 
+from ingestion.sandbox.http_common import epoch_us
 from ingestion.sandbox.jsonfrag import Raw, hex_digits, obj, raw, truthy, when_raw
 from ingestion.sandbox.jsonfrag import mix as mix_expr
 
@@ -172,15 +175,51 @@ def _at_or_before(column: str, now: pl.Expr) -> pl.Expr:
 class Trackings:
     """What the endpoints read at one clock position.
 
-    ``trackings``: one row per tracking visible at ``now`` (columns of ``shipments`` plus
-    ``created_at``/``updated_at``, checkpoint facts, order, customer and origin columns),
-    sorted newest first by (``created_us``, ``shipment_id``). ``events``: visible checkpoints
-    sorted by (``tracking_number``, ``seq``) with ``cp_created``. ``now``: the clock they
+    ``trackings``: one row per tracking visible at ``now`` (the static columns of
+    ``shipments`` plus ``created_at``/``updated_at``, checkpoint facts, order, customer and
+    origin columns; ``_v`` its version, ``_cp_at``/``_cp_n`` where its scans lie in ``scans``),
+    sorted newest first by (``created_us``, ``shipment_id``). ``scans``: checkpoints sorted by
+    (``tracking_number``, ``seq``) with ``cp_created``, including some not reported yet
+    (``cp_created`` after ``now``): ``events`` holds the visible ones. ``now``: the clock they
     were built at, when known."""
 
     trackings: pl.DataFrame
-    events: pl.DataFrame
+    scans: pl.DataFrame
     now: datetime | None = None
+
+    @cached_property
+    def events(self) -> pl.DataFrame:
+        """The checkpoints of ``trackings`` reported by ``now``, sorted by (tracking number,
+        seq), with ``cp_created``."""
+        ev = self.scans
+        if self.now is not None:
+            ev = ev.filter(pl.col("cp_created") <= pl.lit(self.now).cast(_UTC))
+        return ev.join(
+            self.trackings.select("tracking_number"),
+            on="tracking_number",
+            how="semi",
+            maintain_order="left",
+        )
+
+
+def _created_at() -> pl.Expr:
+    """When AfterShip created the tracking: a few minutes after the parcel shipped."""
+    shipped_s = pl.col("shipped_at").dt.epoch("us") // 1_000_000
+    return (
+        pl.col("shipped_at") + pl.duration(minutes=_lag_minutes(shipped_s, 7, 2, 15))
+    ).dt.truncate("1s")
+
+
+def _cp_created(tracking_created: pl.Expr) -> pl.Expr:
+    """When AfterShip reported a scan: when it next polled the carrier after the scan, and
+    never before the tracking existed."""
+    event_s = pl.col("event_at").dt.epoch("us") // 1_000_000
+    return pl.max_horizontal(
+        (
+            pl.col("event_at") + pl.duration(minutes=_lag_minutes(event_s, pl.col("seq"), 5, 86))
+        ).dt.truncate("1s"),
+        tracking_created + pl.duration(seconds=2),
+    )
 
 
 def reported_by(
@@ -193,18 +232,11 @@ def reported_by(
     loaded yet. The endpoints and reconcile both use this one rule. Returns the shipments with
     ``created_at`` and the events (sorted by tracking number and seq) with ``cp_created``."""
     t = pl.lit(now).cast(_UTC)
-    shipped_us = pl.col("shipped_at").dt.epoch("us")
     tr = (
         shipments.filter(_at_or_before("shipped_at", t))
-        .with_columns(
-            created_at=(
-                pl.col("shipped_at")
-                + pl.duration(minutes=_lag_minutes(shipped_us // 1_000_000, 7, 2, 15))
-            ).dt.truncate("1s")
-        )
+        .with_columns(created_at=_created_at())
         .filter(pl.col("created_at") <= t)
     )
-    event_us = pl.col("event_at").dt.epoch("us")
     ev = (
         events.filter(_at_or_before("event_at", t))
         .join(
@@ -212,15 +244,7 @@ def reported_by(
             on="tracking_number",
             how="inner",
         )
-        .with_columns(
-            cp_created=pl.max_horizontal(
-                (
-                    pl.col("event_at")
-                    + pl.duration(minutes=_lag_minutes(event_us // 1_000_000, pl.col("seq"), 5, 86))
-                ).dt.truncate("1s"),
-                pl.col("tr_created") + pl.duration(seconds=2),
-            )
-        )
+        .with_columns(cp_created=_cp_created(pl.col("tr_created")))
         .filter(pl.col("cp_created") <= t)
         .sort("tracking_number", "seq")
         .drop("tr_created")
@@ -228,25 +252,23 @@ def reported_by(
     return tr, ev
 
 
-def build_trackings(
-    shipments: pl.DataFrame,
-    events: pl.DataFrame,
-    orders: pl.DataFrame,
-    customers: pl.DataFrame,
-    warehouses: pl.DataFrame,
-    channels: pl.DataFrame,
-    weights: pl.DataFrame | None,
-    now: datetime,
-) -> Trackings:
-    """Derive ``Trackings`` from ledger tables (masked as of ``now`` or not: every event time
-    is compared with ``now`` here). ``weights`` maps ``shipment_id`` to ``weight_g`` when the
-    ledger can tell (else None)."""
-    tr, ev = reported_by(shipments, events, now)
+# Shipment columns the ledger's views recompute as of the clock. Nothing here shows them (a
+# tracking's state comes from its checkpoints), so the trackings frame, built once from the
+# whole ledger, leaves them out rather than carry their values at the world's horizon.
+_CLOCK_COLUMNS = ("status", "delivered_at", "outcome", "outcome_at")
+_ATTEMPT_TAGS = ("AttemptFail", "Delivered", "AvailableForPickup")
+
+
+def _facts(scans: pl.DataFrame) -> pl.DataFrame:
+    """Per tracking (``_row``), what its reported checkpoints ``scans`` (sorted by tracking
+    number and seq, with ``_h``, a hash of each) say: count, latest tag, first pickup and
+    delivery... and ``_cp_h``, a digest of them for the tracking's version."""
     local = (
         pl.col("event_at") + pl.duration(minutes=pl.col("local_utc_offset_minutes"))
     ).dt.strftime(_LOCAL_FMT)
     tag = pl.col("tag")
-    facts = ev.group_by("tracking_number").agg(
+    attempt = tag.is_in(list(_ATTEMPT_TAGS))
+    return scans.group_by("_row").agg(
         n_checkpoints=pl.len(),
         last_tag=tag.last(),
         last_subtag=pl.col("subtag").last(),
@@ -255,12 +277,149 @@ def build_trackings(
         delivered_at_seen=pl.col("event_at").filter(tag == "Delivered").first(),
         pickup_local=local.filter(tag == "InTransit").first(),
         delivery_local=local.filter(tag == "Delivered").first(),
-        first_attempt_event=pl.struct("event_at", "local_utc_offset_minutes")
-        .filter(tag.is_in(["AttemptFail", "Delivered", "AvailableForPickup"]))
-        .first(),
+        first_attempt_at=pl.col("event_at").filter(attempt).first(),
+        first_attempt_offset=pl.col("local_utc_offset_minutes").filter(attempt).first(),
         is_returned=pl.col("subtag").is_in(list(_RETURN_SUBTAGS)).any(),
         pickup_point=pl.col("city").filter(tag == "AvailableForPickup").first(),
+        # ``// 256``: a tracking has far fewer than 256 checkpoints, so the sum cannot wrap.
+        _cp_h=(pl.col("_h") // 256).sum(),
     )
+
+
+def delivery_days(now: datetime) -> pl.Expr:
+    """Days in transit as AfterShip shows them: from the first scan to delivery, or to ``now``
+    while the parcel travels (the one fact of a tracking that moves with the clock alone)."""
+    delivered = pl.col("tag") == "Delivered"
+    end = pl.when(delivered).then(pl.col("delivered_at_seen")).otherwise(pl.lit(now).cast(_UTC))
+    return (
+        pl.when(pl.col("first_event_at").is_null())
+        .then(0)
+        .otherwise((end - pl.col("first_event_at")).dt.total_days())
+        .clip(lower_bound=0)
+    )
+
+
+class Tracker:
+    """AfterShip's trackings as of a clock that moves forward, updated where scans arrived.
+
+    Why: deriving every tracking from the ledger per clock position (filter, join and group
+    eleven million scans by tracking number) took most of a minute at a million orders before
+    the first page after each ``advance``, and held a copy of the visible scans per clock.
+    Everything that does not depend on the clock is derived once from the whole ledger: each
+    tracking's row (shipment, order, customer, origin, weight) and ``created_at``, and each
+    scan's ``cp_created`` (when AfterShip reports it: a fixed instant per scan). As of a clock,
+    a tracking is visible once created (and its shipment in the ledger's view), and its
+    checkpoint facts are those of its scans reported by then; after the clock moves from
+    ``t0`` to ``t1``, only trackings with a scan reported in (``t0``, ``t1``] get their facts
+    derived again. Thread-unsafe: callers serialise ``at``."""
+
+    def __init__(
+        self,
+        shipments: pl.DataFrame,
+        events: pl.DataFrame,
+        orders: pl.DataFrame,
+        customers: pl.DataFrame,
+        warehouses: pl.DataFrame,
+        channels: pl.DataFrame,
+        weights: pl.DataFrame | None,
+    ) -> None:
+        rows = _static_rows(
+            shipments.drop(_CLOCK_COLUMNS, strict=False).filter(pl.col("shipped_at").is_not_null()),
+            orders,
+            customers,
+            warehouses,
+            channels,
+            weights,
+        )
+        if not _sorted_by_number_and_seq(events):
+            events = events.sort("tracking_number", "seq")
+        placed = events.select("tracking_number", "seq", "event_at").join(
+            rows.select("tracking_number", "_row", tr_created=pl.col("created_at")),
+            on="tracking_number",
+            how="left",
+            maintain_order="left",
+        )
+        # Scans of shipments the ledger does not show (none in a consistent ledger) never show.
+        cp_created = placed.select(
+            pl.when(pl.col("_row").is_not_null()).then(_cp_created(pl.col("tr_created")))
+        ).to_series()
+        scans = events.with_columns(cp_created=cp_created.alias("cp_created"), _row=placed["_row"])
+        self.scans = scans.with_columns(_h=scans.hash_rows(seed=7))
+        runs = (
+            self.scans.select("_row")
+            .with_row_index("_i")
+            .drop_nulls("_row")
+            .group_by("_row")
+            .agg(_cp_at=pl.col("_i").min(), _cp_n=pl.len())
+        )
+        rows = rows.join(runs, on="_row", how="left", maintain_order="left").with_columns(
+            pl.col("_cp_at").fill_null(0), pl.col("_cp_n").fill_null(0)
+        )
+        self.rows = rows.with_columns(_static_h=rows.hash_rows(seed=7))
+        self._facts = _facts(self.scans.head(0)).drop("_row")
+        self._at: datetime | None = None
+
+    def at(self, now: datetime, shown: pl.Series | None = None) -> Trackings:
+        """The trackings visible at ``now``; ``shown``: the shipment ids the ledger's view
+        shows at ``now`` (late updates hide some), else every shipment shipped by then."""
+        self._update(now)
+        now_us = epoch_us(now)
+        # Rows are newest first: those created by ``now`` are a tail.
+        first = int(self.rows["created_us"].search_sorted(now_us, "left", descending=True))
+        frame = pl.concat([self.rows, self._facts], how="horizontal").slice(first)
+        if shown is not None:
+            keep = frame["shipment_id"].is_in(shown)
+            if not keep.all():
+                frame = frame.filter(keep)
+        frame = frame.with_columns(
+            pl.col("n_checkpoints").fill_null(0),
+            pl.col("is_returned").fill_null(False),
+            tag=pl.col("last_tag").fill_null("Pending"),
+            subtag=pl.col("last_subtag").fill_null("Pending_001"),
+            updated_at=pl.max_horizontal("created_at", "last_cp_created"),
+        ).with_columns(updated_us=pl.col("updated_at").dt.epoch("us"))
+        version = frame.select(
+            "_static_h", *self._facts.columns, delivery_days(now).alias("_days")
+        ).hash_rows(seed=7)
+        return Trackings(trackings=frame.with_columns(_v=version), scans=self.scans, now=now)
+
+    def _update(self, now: datetime) -> None:
+        """Bring the checkpoint facts to ``now``: from the last clock if it was not later
+        (only trackings with a scan reported since), else from scratch."""
+        if self._at == now:
+            return
+        t = pl.lit(now).cast(_UTC)
+        reported = pl.col("cp_created") <= t
+        if self._at is None or self._at > now:
+            fresh = _facts(self.scans.filter(reported))
+            self._facts = (
+                self.rows.select("_row")
+                .join(fresh, on="_row", how="left", maintain_order="left")
+                .drop("_row")
+            )
+        else:
+            moved = pl.col("cp_created") > pl.lit(self._at).cast(_UTC)
+            changed = self.scans.filter(moved & reported)["_row"].unique()
+            runs = self.rows.select("_cp_at", "_cp_n")[changed]
+            fresh = _facts(_gather_runs(self.scans, runs).filter(reported))
+            self._facts = pl.DataFrame(
+                [
+                    self._facts[c].clone().scatter(fresh["_row"], fresh[c])
+                    for c in self._facts.columns
+                ]
+            )
+        self._at = now
+
+
+def _static_rows(
+    shipments: pl.DataFrame,
+    orders: pl.DataFrame,
+    customers: pl.DataFrame,
+    warehouses: pl.DataFrame,
+    channels: pl.DataFrame,
+    weights: pl.DataFrame | None,
+) -> pl.DataFrame:
+    """Every shipment's tracking columns that never change, newest first, numbered ``_row``."""
     order_cols = orders.select(
         "order_id",
         "external_order_id",
@@ -280,7 +439,7 @@ def build_trackings(
         c_province=pl.col("province_code"),
     )
     frame = (
-        tr.join(facts, on="tracking_number", how="left")
+        shipments.with_columns(created_at=_created_at())
         .join(order_cols, on="order_id", how="left")
         .join(customer_cols, on="customer_id", how="left")
         .join(
@@ -298,24 +457,49 @@ def build_trackings(
             on="order_channel",
             how="left",
         )
-        .with_columns(
-            pl.col("n_checkpoints").fill_null(0),
-            pl.col("is_returned").fill_null(False),
-            tag=pl.col("last_tag").fill_null("Pending"),
-            subtag=pl.col("last_subtag").fill_null("Pending_001"),
-            updated_at=pl.max_horizontal("created_at", "last_cp_created"),
-        )
-        .with_columns(
-            created_us=pl.col("created_at").dt.epoch("us"),
-            updated_us=pl.col("updated_at").dt.epoch("us"),
-        )
+        .with_columns(created_us=pl.col("created_at").dt.epoch("us"))
     )
     if weights is not None:
         frame = frame.join(weights, on="shipment_id", how="left")
     else:
         frame = frame.with_columns(weight_g=pl.lit(None, dtype=pl.Int64))
-    frame = frame.sort("created_us", "shipment_id", descending=True)
-    return Trackings(trackings=frame, events=ev, now=now)
+    return frame.sort("created_us", "shipment_id", descending=True).with_row_index("_row")
+
+
+def _sorted_by_number_and_seq(events: pl.DataFrame) -> bool:
+    number, seq = events["tracking_number"], events["seq"]
+    if events.height < 2:
+        return True
+    a, b = number.slice(0, events.height - 1), number.slice(1)
+    ahead = (b > a) | ((b == a) & (seq.slice(1) > seq.slice(0, events.height - 1)))
+    return bool(ahead.all())
+
+
+def _gather_runs(scans: pl.DataFrame, runs: pl.DataFrame) -> pl.DataFrame:
+    """The scans of the trackings whose runs of ``scans`` are ``runs`` (``_cp_at``,
+    ``_cp_n``), in that order."""
+    index = runs.select(
+        pl.int_ranges("_cp_at", pl.col("_cp_at") + pl.col("_cp_n"), dtype=pl.UInt32)
+        .explode()
+        .drop_nulls()
+    ).to_series()
+    return scans[index]
+
+
+def build_trackings(
+    shipments: pl.DataFrame,
+    events: pl.DataFrame,
+    orders: pl.DataFrame,
+    customers: pl.DataFrame,
+    warehouses: pl.DataFrame,
+    channels: pl.DataFrame,
+    weights: pl.DataFrame | None,
+    now: datetime,
+) -> Trackings:
+    """Derive ``Trackings`` from ledger tables (masked as of ``now`` or not: every event time
+    is compared with ``now`` here). ``weights`` maps ``shipment_id`` to ``weight_g`` when the
+    ledger can tell (else None). One clock position: a ``Tracker`` follows a moving clock."""
+    return Tracker(shipments, events, orders, customers, warehouses, channels, weights).at(now)
 
 
 def _offset_suffix(off: pl.Expr | None = None) -> pl.Expr:
@@ -706,13 +890,10 @@ def _page_columns(now: datetime) -> list[pl.Expr]:
     )
     edd = pl.col("shipped_at") + pl.duration(days=transit)
     promised = pl.coalesce("order_created", "shipped_at") + pl.duration(days=transit + 3)
-    attempt = pl.col("first_attempt_event")
-    attempt_at = attempt.struct.field("event_at")
-    attempt_off = attempt.struct.field("local_utc_offset_minutes")
+    attempt_at = pl.col("first_attempt_at")
+    attempt_off = pl.col("first_attempt_offset")
     edd_off = attempt_off.fill_null(0)
     day = "%Y-%m-%d"
-    delivered = pl.col("tag") == "Delivered"
-    end = pl.when(delivered).then(pl.col("delivered_at_seen")).otherwise(pl.lit(now).cast(_UTC))
     return [
         pl.col("created_at").dt.epoch("s").alias("created_epoch"),
         pl.col("created_at").dt.strftime(_UTC_FMT).alias("created_s"),
@@ -729,50 +910,17 @@ def _page_columns(now: datetime) -> list[pl.Expr]:
         (edd - pl.duration(days=1)).dt.strftime(day).alias("edd_min"),
         (edd + pl.duration(days=3)).dt.strftime(day).alias("edd_max"),
         promised.dt.strftime(day).alias("promised_date"),
-        pl.when(pl.col("first_event_at").is_null())
-        .then(0)
-        .otherwise((end - pl.col("first_event_at")).dt.total_days())
-        .clip(lower_bound=0)
-        .alias("delivery_days"),
+        delivery_days(now).alias("delivery_days"),
     ]
 
 
 # --- Lazy serving ----------------------------------------------------------------------------
 
 
-def servable(data: Trackings) -> Trackings:
-    """``data`` made ready to be rendered lazily (``render_cache``): each tracking gains its
-    version ``_v`` and where its checkpoints lie in ``events`` (``_cp_at``, ``_cp_n``: events
-    are sorted by tracking number, so a tracking's are one run of rows).
-
-    The version hashes the tracking's row, every column ``tracking_json`` derives from the clock
-    (``delivery_days`` counts up to ``now`` until the parcel is delivered) and a digest of its
-    checkpoints, so equal versions render equal JSON."""
-    ev = data.events
-    per_tracking = (
-        ev.select("tracking_number", _h=ev.hash_rows(seed=7))
-        .with_row_index("_i")
-        .group_by("tracking_number")
-        # ``// 256``: a tracking has far fewer than 256 checkpoints, so the sum cannot wrap.
-        .agg(_cp_at=pl.col("_i").min(), _cp_n=pl.len(), _cp_h=(pl.col("_h") // 256).sum())
-    )
-    frame = data.trackings.join(
-        per_tracking, on="tracking_number", how="left", maintain_order="left"
-    ).with_columns(pl.col("_cp_n").fill_null(0), pl.col("_cp_at").fill_null(0))
-    now = _built_at(data)
-    version = frame.drop("_cp_at").with_columns(_page_columns(now)).hash_rows(seed=7)
-    return Trackings(trackings=frame.drop("_cp_h").with_columns(_v=version), events=ev, now=now)
-
-
 def render_rows(data: Trackings, rows: pl.DataFrame) -> list[bytes]:
-    """The JSON of the trackings ``rows`` (rows of a ``servable`` frame), rendered with only
+    """The JSON of the trackings ``rows`` (rows of ``data.trackings``), rendered with only
     their own checkpoints: the same bytes ``tracking_json`` gives them over every tracking."""
-    at = rows.select(
-        pl.int_ranges("_cp_at", pl.col("_cp_at") + pl.col("_cp_n"), dtype=pl.UInt32)
-        .explode()
-        .drop_nulls()
-    ).to_series()
-    subset = Trackings(trackings=rows, events=data.events[at])
+    subset = Trackings(trackings=rows, scans=_gather_runs(data.scans, rows), now=_built_at(data))
     return tracking_json(subset, _built_at(data)).to_list()
 
 

@@ -33,6 +33,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -63,6 +64,8 @@ DEFAULT_LIMIT = 100
 MAX_LIMIT = 200
 RETENTION = timedelta(days=120)
 RATE_LIMIT_PER_S = 10.0
+# List queries whose matching rows are kept per clock position (a walk, a few filters).
+_MAX_QUERIES = 16
 _UTC_FMT = "%Y-%m-%dT%H:%M:%S+00:00"
 
 
@@ -71,10 +74,18 @@ class LedgerNotReady(RuntimeError):
 
 
 def _view(ctx: SandboxContext, table: str) -> pl.DataFrame:
-    """The ledger ``table`` (LEDGER.md v2) as of the sandbox clock: the one place that knows
-    how the state object exposes it."""
+    """The ledger ``table`` (LEDGER.md v2) as of the sandbox clock: one of the two places that
+    know how the state object exposes it."""
     try:
         return ctx.state.table_as_of(table)
+    except (AttributeError, KeyError) as exc:
+        raise LedgerNotReady(f"the sandbox world has no ledger table {table!r} yet") from exc
+
+
+def _whole(ctx: SandboxContext, table: str) -> pl.DataFrame:
+    """The whole ledger ``table`` up to the horizon (``render.Tracker`` applies the clock)."""
+    try:
+        return ctx.state.ledger_table(table)
     except (AttributeError, KeyError) as exc:
         raise LedgerNotReady(f"the sandbox world has no ledger table {table!r} yet") from exc
 
@@ -100,7 +111,11 @@ class _AfterShipApi:
             max(1, int(self.rate)), self.rate, clock=ctx.config.rate_limit_clock
         )
         self._lock = threading.Lock()
+        self._tracker: render.Tracker | None = None
         self._cache: tuple[tuple[datetime, int], render.Trackings] | None = None
+        # Row positions matching each recent query at the current clock (``_matching``).
+        self._queries: OrderedDict[tuple[Any, ...], pl.Series] = OrderedDict()
+        self._queries_of: render.Trackings | None = None
         # Rendered trackings by shipment id, shared across clock positions (``render_cache``).
         self.rendered: RenderCache[Rendered] = RenderCache()
 
@@ -127,7 +142,9 @@ class _AfterShipApi:
         return None, headers
 
     def data(self) -> render.Trackings:
-        """Trackings at the current clock, rebuilt when the state hands out new views."""
+        """Trackings at the current clock, brought forward from the previous clock position
+        (``render.Tracker``) when the state hands out new views. No JSON yet: pages render
+        what they show (and what follows) on demand."""
         ctx = self.ctx
         now = ctx.state.now
         shipments = _view(ctx, "shipments")
@@ -135,20 +152,48 @@ class _AfterShipApi:
         with self._lock:
             if self._cache is not None and self._cache[0] == key:
                 return self._cache[1]
-            built = render.build_trackings(
-                shipments,
-                _view(ctx, "tracking_events"),
-                _view(ctx, "orders"),
-                _view(ctx, "customers"),
-                _view(ctx, "warehouses"),
-                _view(ctx, "channels"),
-                self._weights(),
-                now,
-            )
-            # No JSON yet: pages render what they show (and what follows) on demand.
-            built = render.servable(built)
+            if self._tracker is None:
+                self._tracker = render.Tracker(
+                    *(
+                        _whole(ctx, table)
+                        for table in (
+                            "shipments",
+                            "tracking_events",
+                            "orders",
+                            "customers",
+                            "warehouses",
+                            "channels",
+                        )
+                    ),
+                    self._weights(),
+                )
+            built = self._tracker.at(now, shipments["shipment_id"])
             self._cache = (key, built)
             return built
+
+    def _matching(
+        self, data: render.Trackings, query: tuple[Any, ...], conditions: list[pl.Expr]
+    ) -> pl.Series:
+        """Positions in ``data.trackings`` of the rows a list query matches, found once per
+        clock position and query: the pages of a walk only slice them (filtering the whole
+        frame per page cost a pass over a million rows each)."""
+        with self._lock:
+            if self._queries_of is not data:
+                self._queries.clear()
+                self._queries_of = data
+            found = self._queries.get(query)
+            if found is not None:
+                self._queries.move_to_end(query)
+                return found
+        found = data.trackings.select(
+            pl.int_range(pl.len(), dtype=pl.UInt32).filter(pl.all_horizontal(conditions))
+        ).to_series()
+        with self._lock:
+            if self._queries_of is data:
+                self._queries[query] = found
+                while len(self._queries) > _MAX_QUERIES:
+                    self._queries.popitem(last=False)
+        return found
 
     def json_of(
         self,
@@ -176,9 +221,9 @@ class _AfterShipApi:
     def _weights(self) -> pl.DataFrame | None:
         """Grams per shipment (shipment lines x product weights), when the ledger has them."""
         try:
-            lines = _view(self.ctx, "shipment_lines")
-            skus = _view(self.ctx, "order_lines").select("line_id", "sku")
-            grams = _view(self.ctx, "products").select("sku", "weight_g")
+            lines = _whole(self.ctx, "shipment_lines")
+            skus = _whole(self.ctx, "order_lines").select("line_id", "sku")
+            grams = _whole(self.ctx, "products").select("sku", "weight_g")
         except (LedgerNotReady, pl.exceptions.ColumnNotFoundError):
             return None
         return (
@@ -216,8 +261,10 @@ class _AfterShipApi:
         created_min = _instant(params, "created_at_min") or now - RETENTION
         created_max = _instant(params, "created_at_max") or now
         conditions = [pl.col("created_us").is_between(epoch_us(created_min), epoch_us(created_max))]
+        query: list[Any] = [created_min, created_max]
         for name, op in (("updated_at_min", "ge"), ("updated_at_max", "le")):
             bound = _instant(params, name)
+            query.append(bound)
             if bound is not None:
                 column = pl.col("updated_us")
                 value = epoch_us(bound)
@@ -235,11 +282,14 @@ class _AfterShipApi:
         numbers = _list(params, "tracking_numbers")
         if numbers:
             conditions.append(pl.col("tracking_number").is_in(numbers))
+        query += [tuple(tags), tuple(slugs), tuple(numbers)]
         for name, column in (("origin", "origin_country"), ("destination", "c_country")):
             wanted = _list(params, name)
+            query.append(tuple(wanted))
             if wanted:
                 conditions.append(pl.col(column).is_in(_alpha2_of(name, wanted)))
         keyword = (params.get("keyword") or "").strip()
+        query.append(keyword)
         if keyword:
             needle = keyword.lower()
             conditions.append(
@@ -251,27 +301,28 @@ class _AfterShipApi:
                 .str.to_lowercase()
                 .str.contains(needle, literal=True)
             )
-        frame = data.trackings.filter(*conditions)
+        matching = self._matching(data, tuple(query), conditions)
+        frame = data.trackings
         offset = (page_no - 1) * limit
-        rows = frame.slice(offset, limit)
+        rows = frame[matching.slice(offset, limit)]
         trackings = page_records(
             request,
-            self.json_of(data, rows, lambda: frame.slice(offset + limit, READ_AHEAD)),
+            self.json_of(data, rows, lambda: frame[matching.slice(offset + limit, READ_AHEAD)]),
             api="aftership",
             entity="trackings",
             # Keyed by tracking number, which the ledger holds as is (``shipments``), so the
             # ledger's ``malformed_records`` can list these without rendering anything.
             id_field="tracking_number",
             previous=None
-            if offset == 0 or offset > frame.height
-            else lambda: self.json_of(data, frame.slice(offset - 1, 1)),
+            if offset == 0 or offset > matching.len()
+            else lambda: self.json_of(data, frame[matching.slice(offset - 1, 1)]),
         )
         body = {
             "meta": {"code": 200},
             "data": {
                 "page": page_no,
                 "limit": limit,
-                "count": frame.height,
+                "count": matching.len(),
                 "keyword": keyword,
                 "slug": ",".join(slugs),
                 "origin": _list(params, "origin"),

@@ -15,6 +15,9 @@ How API renderers read the world (the stable interface; see ``ledger.TABLES`` fo
   clock position and sort, so a page request only filters and slices.
 - ``state.cached(key, build)``: any view a renderer derives (filtered, sorted, a
   ``pagination.SortedFrame``), built once per clock position and key.
+- ``state.ledger_table(name)``: the whole ledger table up to the world's horizon, future events
+  included, for a renderer that derives its view as of the clock itself and updates it as the
+  clock moves (AfterShip's ``aftership_render.Tracker``). Never serve it as is.
 - ``state.now`` / ``state.advance(days)``: the clock.
 """
 
@@ -114,6 +117,13 @@ class SandboxState:
         Raises ``KeyError`` for a name that is not a ledger table."""
         with self._lock:
             return self._asof.table(name, self._now)
+
+    def ledger_table(self, name: str) -> pl.DataFrame:
+        """Ledger table ``name`` as generated (with this run's malformed records listed), every
+        row and event up to the horizon: for renderers that apply the clock themselves and keep
+        what does not depend on it across clock positions. Raises ``KeyError`` for a name that
+        is not a ledger table."""
+        return self.world.frames()[name]
 
     def view(self, name: str) -> pl.DataFrame:
         """Alias of ``table_as_of``."""

@@ -160,9 +160,8 @@ def _page_rows(page: pl.DataFrame, now: datetime) -> list[dict[str, Any]]:
     )
     edd = pl.col("shipped_at") + pl.duration(days=transit)
     promised = pl.coalesce("order_created", "shipped_at") + pl.duration(days=transit + 3)
-    attempt = pl.col("first_attempt_event")
-    attempt_at = attempt.struct.field("event_at")
-    attempt_off = attempt.struct.field("local_utc_offset_minutes")
+    attempt_at = pl.col("first_attempt_at")
+    attempt_off = pl.col("first_attempt_offset")
     edd_off = attempt_off.fill_null(0)
     day = "%Y-%m-%d"
     delivered = pl.col("tag") == "Delivered"

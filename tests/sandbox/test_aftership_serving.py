@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 from ingestion.sandbox import SandboxState, api_aftership
 from ingestion.sandbox.aftership_render import tracking_json
@@ -72,3 +73,22 @@ def test_after_the_clock_moves_only_changed_trackings_are_rendered_again(world, 
     assert api.json_of(api.data(), api.data().trackings.join(one, on=["shipment_id", "_v"])) == [
         served[0]
     ]
+
+
+@pytest.mark.parametrize("profile", ["none", "harsh"])
+def test_trackings_brought_forward_with_the_clock_equal_trackings_derived_afresh(world, profile):
+    # harsh: late updates hide some shipments from the ledger's view for a while.
+    state = SandboxState(world, faults=PROFILES[profile])
+    api = api_over(state)
+    previous = api.data().trackings
+    for days in (0.05, 1, 3):
+        state.advance(days)
+        moved = api.data()
+        afresh = api_over(state).data()
+        assert_frame_equal(moved.trackings, afresh.trackings)
+        assert_frame_equal(moved.events, afresh.events)
+        # Scans arrived in the window: tags moved on, and new trackings appeared.
+        tags = moved.trackings.join(previous, on="shipment_id", suffix="_was")
+        assert (tags["tag"] != tags["tag_was"]).any()
+        assert moved.trackings.height > previous.height
+        previous = moved.trackings

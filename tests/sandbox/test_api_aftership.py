@@ -252,6 +252,9 @@ class FakeState:
     def table_as_of(self, name: str) -> pl.DataFrame:
         return self.tables[name]
 
+    def ledger_table(self, name: str) -> pl.DataFrame:
+        return self.tables[name]
+
 
 class MaskedState(FakeState):
     """What ``SandboxState.table_as_of`` promises: rows that exist at ``now`` (shipped,
