@@ -338,6 +338,7 @@ class Tracker:
             on="tracking_number",
             how="left",
             maintain_order="left",
+            validate="m:1",  # one shipment per tracking number, or scans would be doubled
         )
         # Scans of shipments the ledger does not show (none in a consistent ledger) never show.
         cp_created = placed.select(
@@ -467,6 +468,7 @@ def _static_rows(
 
 
 def _sorted_by_number_and_seq(events: pl.DataFrame) -> bool:
+    """Whether ``events`` are in ledger order already (one pass, no sort of a whole ledger)."""
     number, seq = events["tracking_number"], events["seq"]
     if events.height < 2:
         return True
