@@ -1,4 +1,4 @@
-"""``python -m ingestion.easypost``: load the configured EasyPost account into the warehouse once."""
+"""``python -m ingestion.easypost``: load the configured EasyPost account into the warehouse."""
 
 from ingestion.common.http import RequestStats
 from ingestion.common.pipeline import make_pipeline, run_source
