@@ -153,17 +153,71 @@ class EasyPostApi:
         return json_response({"shipments": records, "has_more": has_more})
 
     def _ordered(self) -> pl.DataFrame:
-        """Labels as of the clock, newest first (ties by id), with their served ``updated_at``."""
-        return self.ctx.state.cached(
-            ("easypost_shipments",),
-            lambda: (
-                self.ctx.state.table_as_of("shipping_labels")
-                .with_columns(
-                    updated_at=pl.max_horizontal("purchased_at", "duties_billed_at"),
-                )
-                .sort(["purchased_at", "label_id"], descending=True)
-            ),
+        """Labels as of the clock, newest first (ties by id), with their served ``updated_at``
+        and what a shipment shows of its order, recipient, warehouse and tracking status.
+        Joined once per clock position: a page then only slices and renders its rows."""
+        return self.ctx.state.cached(("easypost_shipments",), self._build_ordered)
+
+    def _build_ordered(self) -> pl.DataFrame:
+        state = self.ctx.state
+        orders = state.table_as_of("orders").select(
+            "order_id", "external_order_id", "name", "customer_id"
         )
+        customers = state.table_as_of("customers").select(
+            "customer_id",
+            "first_name",
+            "last_name",
+            "email",
+            "phone",
+            "address1",
+            "address2",
+            "city",
+            "postal_code",
+            "province_code",
+            "country_code",
+        )
+        warehouses = state.table_as_of("warehouses").select(
+            "code", wh_name="name", wh_city="city", wh_country="country_code"
+        )
+        status = state.table_as_of("shipments").select("shipment_id", "status")
+        return (
+            state.table_as_of("shipping_labels")
+            .with_columns(updated_at=pl.max_horizontal("purchased_at", "duties_billed_at"))
+            .join(orders, on="order_id", how="left", maintain_order="left")
+            .join(customers, on="customer_id", how="left", maintain_order="left")
+            .join(warehouses, left_on="warehouse_code", right_on="code", how="left")
+            .join(status, on="shipment_id", how="left", maintain_order="left")
+            .sort(["purchased_at", "label_id"], descending=True)
+        )
+
+    def _customs_lines(self) -> pl.DataFrame:
+        """The shipped lines of every cross-border label as of the clock, sorted by shipment,
+        with what a customs item declares (built once per clock position)."""
+        state = self.ctx.state
+
+        def build() -> pl.DataFrame:
+            cross = state.table_as_of("shipping_labels").filter(pl.col("incoterm").is_not_null())
+            return (
+                state.table_as_of("shipment_lines")
+                .join(cross.select("shipment_id"), on="shipment_id", how="semi")
+                .join(
+                    state.table_as_of("order_lines").select(
+                        "line_id", "sku", "unit_price_minor", "currency"
+                    ),
+                    on="line_id",
+                    how="left",
+                )
+                .join(
+                    state.table_as_of("products").select(
+                        "sku", "title", "hs_code", "origin_country_code", "weight_g"
+                    ),
+                    on="sku",
+                    how="left",
+                )
+                .sort("shipment_id", "line_id")
+            )
+
+        return state.cached(("easypost_customs_lines",), build)
 
     def _page(self, params: Any) -> tuple[pl.DataFrame, bool]:
         size = _page_size(params.get("page_size"))
@@ -195,66 +249,21 @@ class EasyPostApi:
     def _render(self, labels: pl.DataFrame) -> list[dict[str, Any]]:
         if labels.height == 0:
             return []
-        state = self.ctx.state
-        orders = state.table_as_of("orders").select(
-            "order_id", "external_order_id", "name", "customer_id"
-        )
-        customers = state.table_as_of("customers").select(
-            "customer_id",
-            "first_name",
-            "last_name",
-            "email",
-            "phone",
-            "address1",
-            "address2",
-            "city",
-            "postal_code",
-            "province_code",
-            "country_code",
-        )
-        warehouses = state.table_as_of("warehouses").select(
-            "code", wh_name="name", wh_city="city", wh_country="country_code"
-        )
-        status = state.table_as_of("shipments").select("shipment_id", "status")
-        rows = (
-            labels.join(orders, on="order_id", how="left", maintain_order="left")
-            .join(customers, on="customer_id", how="left", maintain_order="left")
-            .join(warehouses, left_on="warehouse_code", right_on="code", how="left")
-            .join(status, on="shipment_id", how="left", maintain_order="left")
-            .with_columns(
-                rate_id=_hex_id("rate_", labels["shipment_id"], 72),
-                parcel_id=_hex_id("prcl_", labels["shipment_id"], 73),
-                tracker_id=_hex_id("trk_", labels["shipment_id"], 74),
-                label_file_id=_hex_id("pl_", labels["shipment_id"], 75),
-                customs_id=_hex_id("cstinfo_", labels["shipment_id"], 76),
-            )
+        rows = labels.with_columns(
+            rate_id=_hex_id("rate_", labels["shipment_id"], 72),
+            parcel_id=_hex_id("prcl_", labels["shipment_id"], 73),
+            tracker_id=_hex_id("trk_", labels["shipment_id"], 74),
+            label_file_id=_hex_id("pl_", labels["shipment_id"], 75),
+            customs_id=_hex_id("cstinfo_", labels["shipment_id"], 76),
         )
         items = self._customs_items(labels)
         return [_shipment(row, items.get(row["shipment_id"], [])) for row in rows.to_dicts()]
 
     def _customs_items(self, labels: pl.DataFrame) -> dict[int, list[dict[str, Any]]]:
-        state = self.ctx.state
-        cross = labels.filter(pl.col("incoterm").is_not_null()).select("shipment_id", "label_id")
-        if cross.height == 0:
+        cross = labels.filter(pl.col("incoterm").is_not_null())["shipment_id"]
+        if cross.len() == 0:
             return {}
-        lines = (
-            state.table_as_of("shipment_lines")
-            .join(cross, on="shipment_id", how="inner")
-            .join(
-                state.table_as_of("order_lines").select(
-                    "line_id", "sku", "unit_price_minor", "currency"
-                ),
-                on="line_id",
-                how="left",
-            )
-            .join(
-                state.table_as_of("products").select(
-                    "sku", "title", "hs_code", "origin_country_code", "weight_g"
-                ),
-                on="sku",
-                how="left",
-            )
-        )
+        lines = self._customs_lines().filter(pl.col("shipment_id").is_in(cross.implode()))
         lines = lines.with_columns(item_id=_hex_id("cstitem_", lines["line_id"], 77))
         out: dict[int, list[dict[str, Any]]] = {}
         for r in lines.to_dicts():

@@ -134,15 +134,14 @@ def build(
     n = ship.height
     shipped = ship["shipped_at"].dt.epoch("s").to_numpy()
     purchased = shipped - between(rng, 300, 4 * 3600, n)
-    carrier = ship["carrier"].to_numpy().astype(str) if n else np.zeros(0, dtype=str)
     volume_cm3 = ship["volume_cm3"].to_numpy()
     actual = ship["actual_weight_g"].to_numpy()
     dim = np.ceil(volume_cm3 * 1000 / DIM_DIVISOR_CM3_PER_KG).astype(np.int64)
-    uses_dim = np.isin(carrier, DIM_CARRIERS) | (
-        (carrier == "USPS") & (volume_cm3 > USPS_DIM_THRESHOLD_CM3)
+    carrier = ship["carrier"]
+    uses_dim = carrier.is_in(DIM_CARRIERS).to_numpy() | (carrier == "USPS").to_numpy() & (
+        volume_cm3 > USPS_DIM_THRESHOLD_CM3
     )
-    cards = [RATE_CARDS[(c, s)] for c, s in zip(ship["carrier"], ship["service"], strict=True)]
-    card = np.array(cards, dtype=np.int64).reshape(n, 3)
+    card = _rate_cards(ship)
     step = card[:, 2]
     billed = np.where(uses_dim, np.maximum(actual, dim), actual)
     billed = -(-billed // step) * step
@@ -233,14 +232,30 @@ def _parcels(
     )
 
 
+def _rate_cards(ship: pl.DataFrame) -> np.ndarray:
+    """``(base, per step, step)`` of each shipment's service, as an ``n x 3`` int64 array."""
+    cards = pl.DataFrame(
+        [(c, s, *v) for (c, s), v in RATE_CARDS.items()],
+        schema=["carrier", "service", "base", "per_step", "step"],
+        orient="row",
+    )
+    joined = ship.select("carrier", "service").join(
+        cards, on=["carrier", "service"], how="left", maintain_order="left"
+    )
+    if joined["base"].null_count():
+        missing = joined.filter(pl.col("base").is_null()).select("carrier", "service").unique()
+        raise ValueError(f"no rate card for {missing.rows()}")
+    return joined.select("base", "per_step", "step").to_numpy().astype(np.int64)
+
+
 def _zone(
     rng: np.random.Generator, origin: pl.Series, dest: pl.Series, domestic: np.ndarray
 ) -> np.ndarray:
-    o = origin.replace_strict(_REGION, default="europe").to_numpy().astype(str)
-    d = dest.replace_strict(_REGION, default="europe").to_numpy().astype(str)
-    cross = np.array([_ZONE_BY_DEST[r] for r in d], dtype=np.int64).reshape(-1)
-    cross = np.where(o == d, 4, cross)
-    cross = np.where((origin == "CN").to_numpy() & (d == "asia"), 3, cross)
+    o = origin.replace_strict(_REGION, default="europe")
+    d = dest.replace_strict(_REGION, default="europe")
+    cross = d.replace_strict(_ZONE_BY_DEST, return_dtype=pl.Int64).to_numpy()
+    cross = np.where((o == d).to_numpy(), 4, cross)
+    cross = np.where(((origin == "CN") & (d == "asia")).to_numpy(), 3, cross)
     us = (origin == "US").to_numpy()
     drawn = rng.integers(2, 9, len(domestic), dtype=np.int64)
     return np.where(domestic, np.where(us, drawn, 1), cross)
