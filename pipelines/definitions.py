@@ -13,6 +13,7 @@ from pipelines.defs.dbt.assets import tradelane_dbt_assets
 from pipelines.defs.dbt.project import DBT_EXECUTABLE, dbt_project
 from pipelines.defs.ingestion.assets import (
     raw_amazon_assets,
+    raw_easypost_assets,
     raw_ecb_assets,
     raw_files_assets,
     raw_paypal_assets,
@@ -54,6 +55,7 @@ defs = dg.Definitions(
         raw_amazon_assets,
         raw_tracking_assets,
         raw_files_assets,
+        raw_easypost_assets,
         tradelane_dbt_assets,
         order_routing,
         published_warehouse,

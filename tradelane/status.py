@@ -23,6 +23,7 @@ RAW_DATASETS = (
     "raw_amazon",
     "raw_tracking",
     "raw_files",
+    "raw_easypost",
     "raw_amazon",
     "raw_tracking",
 )

@@ -80,6 +80,7 @@ class AsOf:
             "shipments": self.shipments,
             "shipment_lines": self.shipment_lines,
             "tracking_events": self.tracking_events,
+            "shipping_labels": self.shipping_labels,
             "refunds": self.refunds,
             "refund_lines": self.refund_lines,
             "payments": self.payments,
@@ -310,6 +311,17 @@ class AsOf:
 
     def tracking_events(self, now: datetime) -> pl.DataFrame:
         return self.world.tracking_events.filter(pl.col("event_at") <= pl.lit(now))
+
+    def shipping_labels(self, now: datetime) -> pl.DataFrame:
+        """Labels bought by ``now``; duties and import taxes once the carrier has billed them."""
+        t = pl.lit(now)
+        billed = pl.col("duties_billed_at") <= t
+        return self.world.shipping_labels.filter(pl.col("purchased_at") <= t).with_columns(
+            duties_billed_at=pl.when(billed).then(pl.col("duties_billed_at")),
+            customs_value_minor=pl.when(billed).then(pl.col("customs_value_minor")),
+            duty_minor=pl.when(billed).then(pl.col("duty_minor")),
+            import_tax_minor=pl.when(billed).then(pl.col("import_tax_minor")),
+        )
 
     def refunds(self, now: datetime) -> pl.DataFrame:
         r = self._with_cut(self.world.refunds, now)

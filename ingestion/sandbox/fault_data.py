@@ -360,6 +360,7 @@ SERVED_IDS: dict[tuple[str, str], IdExtractor] = {
         ]
     ),
     ("aftership", "trackings"): _where("shipments", "tracking_number", pl.lit(True)),
+    ("easypost", "shipments"): _where("shipping_labels", "label_id", pl.lit(True)),
     ("wms", "items"): _where("products", "sku", pl.lit(True)),
     ("wms", "inventory"): lambda world: zip(
         world.inventory["warehouse_code"], world.inventory["sku"], strict=True
@@ -388,7 +389,7 @@ def world_malformed_records(world: World, profile: FaultProfile) -> pl.DataFrame
     if profile.malformed_share <= 0:
         return pl.DataFrame(schema=LEDGER_SCHEMA)
     # Renderers register their shapes at import: a kind drawn before that would differ.
-    from ingestion.sandbox import api_shopify_finance  # noqa: F401
+    from ingestion.sandbox import api_easypost, api_shopify_finance  # noqa: F401
 
     frames = [
         malformed_records(profile, world.seed, api, entity, extract(world))

@@ -36,6 +36,7 @@ from ingestion.sandbox import (
     api_aftership,
     api_amazon,
     api_amazon_reports,
+    api_easypost,
     api_ecb,
     api_ledger,
     api_paypal,
@@ -514,6 +515,7 @@ def create_app(state: SandboxState, config: SandboxConfig | None = None) -> Star
         api_shopify_finance,
         api_shopify_graphql,
         api_ecb,
+        api_easypost,
     ):
         routes += family.routes(ctx)
     routes += api_ledger.routes(ctx)  # the ground truth as of the clock, for reconcile

@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from ingestion.amazon import amazon_source
 from ingestion.common.http import RequestStats
 from ingestion.common.pipeline import make_pipeline, run_source
+from ingestion.easypost import easypost_source
 from ingestion.ecb import ecb_source
 from ingestion.files import files_source
 from ingestion.paypal import paypal_source
@@ -47,6 +48,7 @@ SOURCES = {
     "wms": lambda: wms_source(**FAST),
     "ecb": lambda: ecb_source(),
     "files": lambda: files_source(),
+    "easypost": lambda: easypost_source(requests_per_second=200.0),
 }
 
 

@@ -36,7 +36,16 @@ def test_the_mart_of_a_harsh_load_reconciles_to_the_cent(loaded: Loaded, mart_bu
     code, output = reconcile("--layer", "mart", "--url", loaded.url, "--warehouse", str(mart_built))
     assert code == 0, output
     assert "Mart totals match the ledger exactly." in output
-    for entity in ("orders", "payments", "payment_fees", "refunds", "shipments", "tracking_events"):
+    for entity in (
+        "orders",
+        "payments",
+        "payment_fees",
+        "refunds",
+        "shipments",
+        "tracking_events",
+        "shipping_costs",
+        "duties",
+    ):
         assert f"mart.{entity}" in output
     code, output = reconcile(
         "--layer", "mart", "--world", str(loaded.world), "--warehouse", str(mart_built)

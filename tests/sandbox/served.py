@@ -6,13 +6,15 @@ served."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from ingestion.amazon import client as amazon
 from ingestion.amazon import settings as amazon_settings
 from ingestion.common.http import ApiClient, load_json
 from ingestion.common.rate_limit import TokenBucket
+from ingestion.easypost import client as easypost
+from ingestion.easypost import settings as easypost_settings
 from ingestion.paypal import settings as paypal_settings
 from ingestion.paypal.client import PayPalClient, SearchPage, iter_search
 from ingestion.shopify import client as shopify
@@ -40,6 +42,7 @@ ID_FIELDS: dict[tuple[str, str], tuple[str, ...]] = {
     **{("stripe", entity): ("id",) for entity in stripe_settings.OBJECTS},
     ("paypal", "transactions"): ("transaction_info.transaction_id",),
     ("aftership", "trackings"): ("tracking_number",),
+    ("easypost", "shipments"): ("id",),
     ("wms", "items"): ("sku",),
     ("wms", "inventory"): ("warehouse_code", "sku"),
     **{
@@ -93,6 +96,9 @@ def fetch_everything(url: str, since: datetime, parents: Records | None = None) 
     ) as api:
         walk = tracking.iter_tracking_pages(api, "2000-01-01T00:00:00Z")
         out[("aftership", "trackings")] = _flat(page.raw_trackings() for page, _ in walk)
+    with easypost.make_client(url, easypost_settings.SANDBOX_API_KEY, 500.0) as api:
+        walk = easypost.iter_shipment_pages(api, since - timedelta(days=400))
+        out[("easypost", "shipments")] = _flat(walk)
     _wms(url, out)
     return out
 

@@ -492,6 +492,42 @@ select cast(id as varchar) as key, {sql_seconds("created_at")} as created_at,
 from {{dataset}}.orders
 """
 
+
+def _easypost_rows(ledger: Ledger) -> pl.DataFrame:
+    """Every label bought by the clock, with its order's channel id as ``reference``, the
+    postage and label fee in USD, and the duties and import taxes once billed."""
+    orders = ledger("orders").select("order_id", "external_order_id")
+    return (
+        ledger("shipping_labels")
+        .join(orders, on="order_id", how="left")
+        .select(
+            _key("label_id"),
+            pl.col("external_order_id").alias("reference"),
+            "carrier",
+            seconds("purchased_at").alias("created_at"),
+            pl.col("currency").alias("fee_currency"),
+            e4("postage_minor", "currency").alias("postage_e4"),
+            e4("label_fee_minor", "currency").alias("label_fee_e4"),
+            "incoterm",
+            # The raw table has a duties currency only once duties are billed.
+            pl.when(pl.col("duty_minor").is_not_null())
+            .then(pl.col("duty_currency"))
+            .alias("duties_currency"),
+            e4("duty_minor", "duty_currency").alias("duty_e4"),
+            e4("import_tax_minor", "duty_currency").alias("import_tax_e4"),
+        )
+    )
+
+
+_EASYPOST_SQL = (
+    f"select id as key, reference, carrier, {sql_seconds('created_at')} as created_at, "
+    f"fee_currency, {sql_e4('postage_amount')} as postage_e4, "
+    f"{sql_e4('label_fee_amount')} as label_fee_e4, incoterm, duties_currency, "
+    f"{sql_e4('duty_amount')} as duty_e4, {sql_e4('import_tax_amount')} as import_tax_e4 "
+    "from {dataset}.shipments"
+)
+
+
 RAW_ENTITIES: tuple[Entity, ...] = (
     Entity(
         "shopify",
@@ -729,6 +765,21 @@ RAW_ENTITIES: tuple[Entity, ...] = (
         "from {dataset}.rates",
         _ecb_rows,
         raw_filter=_ecb_range,
+    ),
+    Entity(
+        "easypost",
+        "shipments",
+        _EASYPOST_SQL,
+        _easypost_rows,
+        ("easypost", "shipments"),
+        ("shipments",),
+        ("id",),
+        money=(
+            ("postage_e4", "fee_currency"),
+            ("label_fee_e4", "fee_currency"),
+            ("duty_e4", "duties_currency"),
+            ("import_tax_e4", "duties_currency"),
+        ),
     ),
 )
 

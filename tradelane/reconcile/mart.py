@@ -456,6 +456,77 @@ TRACKING_EVENTS = MartTotals(
     ("raw_tracking.trackings", "raw_tracking.checkpoints"),
 )
 
+# --- carrier costs ------------------------------------------------------------------------------
+
+
+def _labels(side: LedgerSide) -> pl.DataFrame:
+    """Labels bought by the clock that the EasyPost connector loaded (a label served malformed
+    is quarantined). The mart matches a label to its order by the channel id in ``reference``,
+    which names the ledger order exactly, so ``order_id`` groups it the same way."""
+    return side.ledger("shipping_labels").filter(
+        ~pl.col("label_id").is_in(side.listed("easypost", "shipments"))
+    )
+
+
+def _expected_shipping_costs(side: LedgerSide) -> pl.DataFrame:
+    """Postage plus label fee per label, in the platform's currency."""
+    rows = side.by_order(_labels(side)).with_columns(
+        shipping_cost_e4=e4(pl.col("postage_minor") + pl.col("label_fee_minor"), "currency")
+    )
+    return _totals(
+        rows, {"label_count": pl.len(), "shipping_cost_e4": pl.col("shipping_cost_e4").sum()}
+    )
+
+
+SHIPPING_COSTS = MartTotals(
+    "shipping_costs",
+    _mart_sql(
+        "fct_shipping_costs",
+        "true",
+        "shipping_cost_currency_code",
+        {"label_count": "count(*)", "shipping_cost_e4": _sum_e4("shipping_cost_amount")},
+    ),
+    _expected_shipping_costs,
+    ("label_count", "shipping_cost_e4"),
+    ("raw_easypost.shipments",),
+)
+
+
+def _expected_duties(side: LedgerSide) -> pl.DataFrame:
+    """Duties and import taxes of DDP labels the carrier has billed, in their currency."""
+    billed = _labels(side).filter(pl.col("duty_minor").is_not_null())
+    rows = side.by_order(billed).with_columns(
+        pl.col("duty_currency").alias("currency"),
+        duty_e4=e4("duty_minor", "duty_currency"),
+        import_tax_e4=e4("import_tax_minor", "duty_currency"),
+    )
+    return _totals(
+        rows,
+        {
+            "duty_count": pl.len(),
+            "duty_e4": pl.col("duty_e4").sum(),
+            "import_tax_e4": pl.col("import_tax_e4").sum(),
+        },
+    )
+
+
+DUTIES = MartTotals(
+    "duties",
+    _mart_sql(
+        "fct_shipping_costs",
+        "duties_amount is not null",
+        "duties_currency_code",
+        {
+            "duty_count": "count(*)",
+            "duty_e4": _sum_e4("duty_amount"),
+            "import_tax_e4": _sum_e4("import_tax_amount"),
+        },
+    ),
+    _expected_duties,
+    ("duty_count", "duty_e4", "import_tax_e4"),
+    ("raw_easypost.shipments",),
+)
+
 MART_TOTALS: tuple[MartTotals, ...] = (
     ORDERS,
     PAYMENTS,
@@ -463,4 +534,6 @@ MART_TOTALS: tuple[MartTotals, ...] = (
     REFUNDS,
     SHIPMENTS,
     TRACKING_EVENTS,
+    SHIPPING_COSTS,
+    DUTIES,
 )

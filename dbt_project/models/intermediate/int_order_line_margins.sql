@@ -8,17 +8,19 @@
 }}
 -- Each order line's contribution in the reporting currency: its net revenue, its share of
 -- the order's shipping charged, payment fees and refunds (allocated by the line's share of
--- the order's net line amount, exactly, with `scale_amount`), and its product cost from the
--- SKU master. Lines of cancelled orders are kept, flagged, and contribute nothing to
--- rpt_margin. Carrier costs and import duties paid by the seller come from no loaded source
--- yet, so they are not deducted (DECISIONLOG.md).
+-- the order's net line amount, exactly, with `scale_amount`), its product cost from the SKU
+-- master, and its share of what the seller paid carriers: label postage and fees, and the
+-- duties and import taxes of DDP parcels (int_order_line_shipping_costs, allocated to the cent
+-- in their own currency, converted at the order date's ECB rate like product cost). Lines of
+-- cancelled orders are kept, flagged, and contribute nothing to rpt_margin (DECISIONLOG.md).
 -- Incremental by order, like fct_orders: every order that it, a line, a payment, a refund, a
--- parcel or its FX fixing touched since the last build (macro `changed_order_ids`), and every
+-- parcel or its FX fixing touched since the last build (macro `changed_order_ids`), every order
+-- with a label bought or billed duties since then (fct_shipping_costs.updated_at), and every
 -- order with a line whose SKU's cost in the master is no longer the one used, is rebuilt whole.
 -- Kept as rows (not only summed in rpt_margin) so a new day converts its own lines, not a
 -- million others: the conversions are exact integer arithmetic and cost 20 s at a million
 -- orders when recomputed each build.
--- depends_on: {{ ref('int_orders_unioned') }}, {{ ref('int_payments_matched') }}, {{ ref('int_refunds_unioned') }}, {{ ref('int_shipments') }}
+-- depends_on: {{ ref('int_orders_unioned') }}, {{ ref('int_payments_matched') }}, {{ ref('int_refunds_unioned') }}, {{ ref('int_shipments') }}, {{ ref('fct_shipping_costs') }}
 {%- set changed_only = 'and order_id in (select order_id from changed)' if is_incremental() else '' %}
 with
 
@@ -32,6 +34,9 @@ products as (
 changed as (
 
     {{ changed_order_ids(incremental_since('order_updated_at')) }}
+    union
+    select order_id from {{ ref('fct_shipping_costs') }}
+    where order_id is not null and updated_at >= {{ incremental_since('order_updated_at') }}
     union
     select built.order_id
     from {{ this }} as built
@@ -82,6 +87,23 @@ order_refunds as (
 
 ),
 
+carrier_costs as (
+
+    select
+        allocated.order_line_id,
+        sum(case when allocated.cost_kind = 'shipping' then
+            {{ convert_amount('allocated.allocated_amount', 'cost_fx.units_per_eur', 'orders.reporting_units_per_eur') }}
+        end) as shipping_cost_reporting_amount,
+        sum(case when allocated.cost_kind = 'duties' then
+            {{ convert_amount('allocated.allocated_amount', 'cost_fx.units_per_eur', 'orders.reporting_units_per_eur') }}
+        end) as duties_reporting_amount
+    from {{ ref('int_order_line_shipping_costs') }} as allocated
+    inner join orders on allocated.order_id = orders.order_id
+    {{ fx_rate_on('cost_fx', 'allocated.currency_code', 'orders.order_date') }}
+    group by allocated.order_line_id
+
+),
+
 final as (
 
     select
@@ -106,6 +128,8 @@ final as (
             as refund_reporting_amount,
         {{ convert_amount('products.unit_cost_amount * lines.quantity', 'cost_rate.units_per_eur', 'orders.reporting_units_per_eur') }}
             as product_cost_reporting_amount,
+        coalesce(carrier_costs.shipping_cost_reporting_amount, 0) as shipping_cost_reporting_amount,
+        coalesce(carrier_costs.duties_reporting_amount, 0) as duties_reporting_amount,
         -- The cost used, so a change in the SKU master rebuilds the lines it priced.
         products.unit_cost_amount,
         products.cost_currency_code
@@ -116,6 +140,7 @@ final as (
     left join products on lines.sku = products.sku
     left join order_fees on lines.order_id = order_fees.order_id
     left join order_refunds on lines.order_id = order_refunds.order_id
+    left join carrier_costs on lines.order_line_id = carrier_costs.order_line_id
     {{ fx_rate_on('cost_rate', 'products.cost_currency_code', 'orders.order_date') }}
 
 )

@@ -47,6 +47,7 @@ import polars as pl
 from ingestion.sandbox.world import (
     aftersales,
     catalog,
+    costs,
     customers,
     demand,
     inventory,
@@ -79,6 +80,7 @@ TABLES: dict[str, tuple[str, ...]] = {
     "shipments": ("shipment_id",),
     "shipment_lines": ("shipment_id", "line_id"),
     "tracking_events": ("tracking_number", "seq"),
+    "shipping_labels": ("shipment_id",),
     "refunds": ("refund_id",),
     "refund_lines": ("refund_line_id",),
     "payments": ("payment_id",),
@@ -121,6 +123,7 @@ class World:
     shipments: pl.DataFrame
     shipment_lines: pl.DataFrame
     tracking_events: pl.DataFrame
+    shipping_labels: pl.DataFrame
     refunds: pl.DataFrame
     refund_lines: pl.DataFrame
     payments: pl.DataFrame
@@ -290,6 +293,16 @@ def generate_world(
         shipments=shipments_frame,
         shipment_lines=shipment_lines,
         tracking_events=tracking_frame,
+        shipping_labels=costs.build(
+            stream(seed, "costs"),
+            shipments_frame,
+            shipment_lines,
+            lines,
+            products,
+            warehouse_frame,
+            fx,
+            t_hz,
+        ),
         refunds=refunds_frame,
         refund_lines=after.refund_lines,
         payments=money.payments,

@@ -34,6 +34,7 @@ STREAMS = {
     "aftersales": 8,
     "payments": 9,
     "inventory": 10,
+    "costs": 11,
 }
 
 

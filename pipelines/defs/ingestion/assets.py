@@ -20,6 +20,7 @@ from ingestion.amazon import amazon_source
 from ingestion.common.http import RequestStats
 from ingestion.common.pipeline import make_pipeline, run_source
 from ingestion.common.quarantine import QUARANTINE_TABLE
+from ingestion.easypost import easypost_source
 from ingestion.ecb import ecb_source
 from ingestion.files import files_source
 from ingestion.paypal import paypal_source
@@ -41,6 +42,8 @@ SOURCE_FACTORIES: dict[str, Callable[..., Any]] = {
     "paypal": paypal_source,
     "amazon": amazon_source,
     "tracking": tracking_source,
+    # Label postage and DDP duties the seller paid (margin after shipping and duties).
+    "easypost": easypost_source,
     # File drops make no HTTP requests, so there are no request statistics to collect.
     "files": lambda stats: files_source(),
 }
@@ -184,3 +187,4 @@ raw_paypal_assets = _make_raw_assets("paypal")
 raw_amazon_assets = _make_raw_assets("amazon")
 raw_tracking_assets = _make_raw_assets("tracking")
 raw_files_assets = _make_raw_assets("files")
+raw_easypost_assets = _make_raw_assets("easypost")

@@ -1,6 +1,6 @@
 """The great-expectations suite of every raw table, by source and table.
 
-Amazon, tracking and WMS declare theirs beside their parsers; the suites of the other sources
+Amazon, tracking, WMS and EasyPost declare theirs beside their parsers; the suites of the others
 are declared here, in the same ``TableSuite`` form, because their packages are being rewritten
 for speed in parallel (they can move next to their parsers once that lands). Quarantine tables
 have no suite: they hold what was refused, by definition.
@@ -14,6 +14,7 @@ from typing import Any
 from ingestion.amazon.expectations import SUITES as AMAZON_SUITES
 from ingestion.common.currencies import ISO_CURRENCIES, WITHDRAWN_CURRENCIES
 from ingestion.common.expectations import Child, TableSuite
+from ingestion.easypost.expectations import SUITES as EASYPOST
 from ingestion.files.canonical import LINE_KEY, LINE_MONEY_FIELDS, ORDER_KEY, ORDER_MONEY_FIELDS
 from ingestion.tracking.expectations import SUITES as TRACKING
 from ingestion.wms.expectations import SUITES as WMS
@@ -312,4 +313,5 @@ RAW_SUITES: dict[str, dict[str, TableSuite]] = {
     "files": FILES,
     "amazon": AMAZON,
     "tracking": TRACKING,
+    "easypost": EASYPOST,
 }
