@@ -31,6 +31,12 @@ cope with there happens here too:
   after the last key served, within a window fixed by the first request. A walk therefore
   serves no order twice and misses none, even while the clock moves: an order whose status
   changes mid-walk moves past the window's end and is served by the next window.
+
+Orders are rendered lazily (``render_cache``): a getOrders page renders the orders it lacks
+together with the next ``READ_AHEAD`` of its list, column-wise, and keeps their JSON in a
+byte-bounded cache keyed by order id and versioned by a hash of the order's row and of the
+customer columns its JSON shows, so after the clock moves only new and changed orders are
+rendered again, and memory no longer grows with the world.
 """
 
 from __future__ import annotations
@@ -40,6 +46,7 @@ import binascii
 import threading
 import uuid
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -63,6 +70,7 @@ from ingestion.sandbox.http_common import (
 )
 from ingestion.sandbox.pagination import SortedFrame
 from ingestion.sandbox.rate_limit import LeakyBucket
+from ingestion.sandbox.render_cache import READ_AHEAD, VERSION, RenderCache, Rendered, versioned
 
 SANDBOX_ACCESS_TOKEN = "Atza|sandbox"
 PREFIX = "/orders/v0/orders"
@@ -74,6 +82,18 @@ SETTLE = timedelta(minutes=2)
 _MAX_LIST = 50
 _MAX_LISTED = 32
 _INVALID = "Invalid Input"
+# The customer's columns an Order's JSON shows (``amazon_render.orders_json``): with the order's
+# own row, what its rendering's version hashes.
+_SHOWN_CUSTOMER = (
+    "c_first_name",
+    "c_last_name",
+    "c_address1",
+    "c_address2",
+    "c_city",
+    "c_province_code",
+    "c_postal_code",
+    "c_country_code",
+)
 
 
 @dataclass(frozen=True)
@@ -154,7 +174,9 @@ class _Snapshot:
     """Everything the handlers read, derived once per clock position."""
 
     key: tuple[datetime, int]  # (clock, identity of the state's orders view)
-    orders: pl.DataFrame  # render.amazon_orders, sorted by (update_us, external_order_id)
+    # render.amazon_orders with each order's version ``_v``, sorted by (update_us,
+    # external_order_id); no JSON (``_AmazonApi.orders_json`` renders it on demand)
+    orders: pl.DataFrame
     by_id: pl.DataFrame  # the same rows sorted by external_order_id
     lines: pl.DataFrame  # order_lines of those orders + qty_shipped, sorted by (order_id, line_id)
     marketplaces: frozenset[str]
@@ -185,6 +207,8 @@ class _AmazonApi:
         }
         self._lock = threading.Lock()
         self._snapshot: _Snapshot | None = None
+        # Every order's rendered JSON, by order id, within one byte budget.
+        self.rendered: RenderCache[Rendered] = RenderCache()
 
     # Plumbing ---------------------------------------------------------------------------
 
@@ -229,8 +253,7 @@ class _AmazonApi:
             lookups = render.make_lookups(
                 _view(ctx, "customers"), _view(ctx, "products"), _view(ctx, "warehouses")
             )
-            # Every order's JSON, rendered once per clock position: a page is a byte-join.
-            orders = orders.with_columns(render.orders_json(orders, lookups))
+            orders = _versioned(orders, lookups.customers)
             t = pl.lit(now).cast(pl.Datetime("us", "UTC"))
             shipped = (
                 _view(ctx, "shipment_lines")
@@ -265,12 +288,37 @@ class _AmazonApi:
             self._snapshot = snap
             return snap
 
-    def _order_row(self, snap: _Snapshot, amazon_order_id: str) -> dict[str, Any] | None:
+    def orders_json(
+        self,
+        snap: _Snapshot,
+        rows: pl.DataFrame,
+        ahead: Callable[[], pl.DataFrame] | None = None,
+    ) -> list[bytes]:
+        """The Order JSON of ``rows`` (rows of ``snap.orders``), from the cache or rendered
+        column-wise with the rows ``ahead()`` returns (the orders a walk asks for next)."""
+
+        def render_missing(missing: pl.DataFrame) -> dict[int, Rendered]:
+            json = render.orders_json(missing.drop(VERSION), snap.lookups)
+            return {
+                order_id: Rendered(version, text)
+                for order_id, version, text in zip(
+                    missing["order_id"].to_list(),
+                    missing[VERSION].to_list(),
+                    json.to_list(),
+                    strict=True,
+                )
+            }
+
+        found = self.rendered.renderings(rows, "order_id", render_missing, ahead)
+        return [entry.json for entry in found]
+
+    def _order_index(self, snap: _Snapshot, amazon_order_id: str) -> int | None:
+        """Where the order is in ``snap.by_id``, or None."""
         ids = snap.by_id["external_order_id"]
         idx = ids.search_sorted(amazon_order_id, side="left")
         if idx >= len(ids) or ids[idx] != amazon_order_id:
             return None
-        return render.page_frame(snap.by_id.slice(idx, 1), snap.lookups)[0]
+        return idx
 
     def _guarded(self, request: Request, operation: str, handler: Any) -> Response:
         refused, headers = self._gate(request, operation)
@@ -421,15 +469,16 @@ class _AmazonApi:
         frame = listed.frame
         page = listed.page(q["n"], after=q["k"])
         cursor = q["k"]
+        last = page.last_key(keys) if page.rows.height else cursor
         orders = page_records(
             request,
-            page.rows["_json"].to_list(),
+            self.orders_json(snap, page.rows, lambda: listed.page(READ_AHEAD, after=last).rows),
             api="amazon",
             entity="orders",
             id_field="AmazonOrderId",
             previous=None
             if cursor is None
-            else lambda: row_at(frame, keys, cursor)["_json"].to_list(),
+            else lambda: self.orders_json(snap, row_at(frame, keys, cursor)),
         )
         payload: dict[str, Any] = {"Orders": orders}
         if page.has_next:
@@ -444,29 +493,37 @@ class _AmazonApi:
         def handler(request: Request, headers: dict[str, str]) -> Response:
             snap = self.snapshot()
             order_id = request.path_params["order_id"]
-            order = self._order_row(snap, order_id)
-            if order is None:
+            idx = self._order_index(snap, order_id)
+            if idx is None:
                 return _error(404, "NotFound", f"Order {order_id} was not found.", headers)
-            return json_response({"payload": build(request, snap, order)}, 200, headers)
+            row = snap.by_id.slice(idx, 1)
+            order = render.page_frame(row, snap.lookups)[0]
+            return json_response({"payload": build(request, snap, row, order)}, 200, headers)
 
         return self._guarded(request, operation, handler)
 
     def get_order(self, request: Request) -> Response:
-        return self._single(request, "getOrder", lambda _r, _s, o: orjson.Fragment(o["_json"]))
+        return self._single(
+            request,
+            "getOrder",
+            lambda _r, snap, row, _o: orjson.Fragment(self.orders_json(snap, row)[0]),
+        )
 
     def get_order_address(self, request: Request) -> Response:
-        return self._single(request, "getOrderAddress", lambda _r, _s, o: render.render_address(o))
+        return self._single(
+            request, "getOrderAddress", lambda _r, _s, _row, o: render.render_address(o)
+        )
 
     def get_order_buyer_info(self, request: Request) -> Response:
         return self._single(
-            request, "getOrderBuyerInfo", lambda _r, _s, o: render.render_buyer_info(o)
+            request, "getOrderBuyerInfo", lambda _r, _s, _row, o: render.render_buyer_info(o)
         )
 
     def get_order_items(self, request: Request) -> Response:
         return self._single(request, "getOrderItems", self._items_payload)
 
     def _items_payload(
-        self, request: Request, snap: _Snapshot, order: dict[str, Any]
+        self, request: Request, snap: _Snapshot, _row: pl.DataFrame, order: dict[str, Any]
     ) -> dict[str, Any]:
         amazon_id = order["external_order_id"]
         after = -1
@@ -504,6 +561,19 @@ class _AmazonApi:
         if remaining.height > size:
             payload["NextToken"] = encode_token({"o": amazon_id, "k": page[-1]["line_id"]})
         return payload
+
+
+def _versioned(orders: pl.DataFrame, customers: pl.DataFrame) -> pl.DataFrame:
+    """``orders`` with each one's version ``_v``: a hash of its row (every fact of the order
+    as of the clock) and of the customer columns its JSON shows."""
+    shown = orders.join(
+        customers.select("c_customer_id", *_SHOWN_CUSTOMER),
+        left_on="customer_id",
+        right_on="c_customer_id",
+        how="left",
+        maintain_order="left",
+    )
+    return orders.with_columns(versioned(shown)[VERSION])
 
 
 _APIS: dict[int, _AmazonApi] = {}

@@ -1,0 +1,115 @@
+"""Amazon getOrders pages are rendered lazily and cached per order within a byte budget: a walk
+through NextTokens serves the very bytes of rendering every order at once, whatever the budget,
+the cache never holds more than it, getOrder serves the same bytes as the list, and after the
+clock moves only new and changed orders are rendered again."""
+
+from __future__ import annotations
+
+import pytest
+from starlette.applications import Starlette
+from starlette.routing import Route
+from starlette.testclient import TestClient
+
+from ingestion.sandbox import SandboxState, api_amazon
+from ingestion.sandbox.amazon_render import MARKETPLACES, orders_json
+from ingestion.sandbox.context import SandboxConfig, SandboxContext
+from ingestion.sandbox.faults import PROFILES
+from ingestion.sandbox.rate_limit import LeakyBucket
+from ingestion.sandbox.render_cache import VERSION, RenderCache
+from ingestion.sandbox.world import generate_world
+
+TOKEN = {"x-amz-access-token": api_amazon.SANDBOX_ACCESS_TOKEN}
+PAGE = 40
+
+
+@pytest.fixture(scope="module")
+def world():
+    return generate_world(seed=11, n_orders=1500)
+
+
+def make_api(
+    state: SandboxState, budget: int | None = None
+) -> tuple[api_amazon._AmazonApi, TestClient]:
+    api = api_amazon._AmazonApi(SandboxContext.create(state, SandboxConfig()))
+    api.buckets = {op: LeakyBucket(10**6, 10**6) for op in api.plans}  # never throttled here
+    if budget is not None:
+        api.rendered = RenderCache(budget)
+    app = Starlette(
+        routes=[
+            Route(api_amazon.PREFIX, api.get_orders),
+            Route(f"{api_amazon.PREFIX}/{{order_id}}", api.get_order),
+        ]
+    )
+    return api, TestClient(app)
+
+
+def walk(client: TestClient) -> list[bytes]:
+    """Every order updated since 2000 as a connector pages them; each page's raw ``Orders``
+    array, checked against the order ids it holds."""
+    params: dict[str, str | int] = {
+        "MarketplaceIds": ",".join(MARKETPLACES),
+        "LastUpdatedAfter": "2000-01-01T00:00:00Z",
+        "MaxResultsPerPage": PAGE,
+    }
+    pages: list[bytes] = []
+    while True:
+        response = client.get(api_amazon.PREFIX, params=params, headers=TOKEN)
+        assert response.status_code == 200, response.text
+        pages.append(response.content)
+        token = response.json()["payload"].get("NextToken")
+        if token is None:
+            return pages
+        params = {"NextToken": token}
+
+
+def at_once(api: api_amazon._AmazonApi) -> list[bytes]:
+    """The same pages with every order rendered in one pass, in the list's order."""
+    snap = api.snapshot()
+    every = orders_json(snap.orders.drop(VERSION), snap.lookups).to_list()
+    return [b",".join(every[i : i + PAGE]) for i in range(0, len(every), PAGE)]
+
+
+def orders_of(pages: list[bytes]) -> list[bytes]:
+    prefix = b'{"payload":{"Orders":['
+    return [page[len(prefix) :] for page in pages]
+
+
+def test_a_small_budget_serves_every_order_as_rendered_at_once(world):
+    state = SandboxState(world)
+    roomy, roomy_client = make_api(state)
+    tight, tight_client = make_api(state, budget=200_000)
+    served = walk(tight_client)
+    expected = at_once(roomy)
+    assert len(expected) > 5  # several pages
+    for page, want in zip(orders_of(served), expected, strict=True):
+        assert page.startswith(want + b"]"), page[:200]
+    assert served == walk(roomy_client)
+    assert 0 < tight.rendered.held <= tight.rendered.budget
+    assert len(tight.rendered) < roomy.snapshot().orders.height == len(roomy.rendered)
+
+    # getOrder serves the bytes the list serves.
+    snap = roomy.snapshot()
+    order = snap.orders.slice(7, 1)
+    single = tight_client.get(f"{api_amazon.PREFIX}/{order['external_order_id'][0]}", headers=TOKEN)
+    want = orders_json(order.drop(VERSION), snap.lookups)[0]
+    assert want in b",".join(expected)
+    assert single.content == b'{"payload":' + want + b"}"
+
+
+@pytest.mark.parametrize("profile", ["none", "harsh"])
+def test_after_the_clock_moves_only_new_and_changed_orders_are_rendered_again(world, profile):
+    # harsh: late updates show some orders' rows as of an earlier instant.
+    state = SandboxState(world, faults=PROFILES[profile])
+    api, client = make_api(state)
+    before = api.snapshot().orders.select("order_id", VERSION)
+    walk(client)
+    rendered = api.rendered.rendered
+    assert rendered == before.height
+    state.advance(2)
+    after = api.snapshot().orders.select("order_id", VERSION)
+    changed = after.join(before, on=["order_id", VERSION], how="anti").height
+    assert 0 < changed < after.height // 2
+    served = walk(client)
+    assert api.rendered.rendered - rendered == changed
+    for page, want in zip(orders_of(served), at_once(api), strict=True):
+        assert page.startswith(want + b"]")
