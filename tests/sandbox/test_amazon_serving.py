@@ -1,19 +1,25 @@
 """Amazon getOrders pages are rendered lazily and cached per order within a byte budget: a walk
 through NextTokens serves the very bytes of rendering every order at once, whatever the budget,
 the cache never holds more than it, getOrder serves the same bytes as the list, and after the
-clock moves only new and changed orders are rendered again."""
+clock moves only new and changed orders are rendered again. An All Orders report renders only
+the orders of its window, with the rows the whole world's report holds for that window."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
+import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 from starlette.applications import Starlette
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from ingestion.sandbox import SandboxState, api_amazon
-from ingestion.sandbox.amazon_render import MARKETPLACES, orders_json
+from ingestion.sandbox import SandboxState, api_amazon, api_amazon_reports
+from ingestion.sandbox.amazon_render import MARKETPLACES, all_orders_report, orders_json
 from ingestion.sandbox.context import SandboxConfig, SandboxContext
 from ingestion.sandbox.faults import PROFILES
+from ingestion.sandbox.http_common import epoch_us
 from ingestion.sandbox.rate_limit import LeakyBucket
 from ingestion.sandbox.render_cache import VERSION, RenderCache
 from ingestion.sandbox.world import generate_world
@@ -113,3 +119,27 @@ def test_after_the_clock_moves_only_new_and_changed_orders_are_rendered_again(wo
     assert api.rendered.rendered - rendered == changed
     for page, want in zip(orders_of(served), at_once(api), strict=True):
         assert page.startswith(want + b"]")
+
+
+def test_a_report_renders_only_its_window_and_serves_the_rows_the_whole_report_has(world):
+    state = SandboxState(world, faults=PROFILES["harsh"])
+    ctx = SandboxContext.create(state, SandboxConfig())
+    reports = api_amazon_reports._ReportsApi(ctx)
+    for _ in range(2):
+        snap = reports.orders_api.snapshot()
+        whole = all_orders_report(snap.orders, snap.lines, snap.lookups)
+        now = state.now
+        windows = [
+            (list(MARKETPLACES), datetime(2000, 1, 1, tzinfo=UTC), now),
+            (["A1VC38T7YXB528"], now - timedelta(days=20), now - timedelta(days=3)),
+            (["ATVPDKIKX0DER", "A1F83G8C2ARO7P"], now - timedelta(days=2), now),
+        ]
+        for marketplaces, start, end in windows:
+            window = reports.report_frame(marketplaces, start, end)
+            expected = whole.filter(
+                pl.col("_marketplace").is_in(marketplaces),
+                pl.col("update_us").is_between(epoch_us(start), epoch_us(end)),
+            )
+            assert window.height > 0
+            assert_frame_equal(window, expected)
+        state.advance(3)
