@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 import threading
 import uuid
 import weakref
@@ -59,7 +60,7 @@ from starlette.routing import Route
 
 from ingestion.sandbox import amazon_render as render
 from ingestion.sandbox.context import SandboxContext
-from ingestion.sandbox.fault_data import page_faults, row_at
+from ingestion.sandbox.fault_data import row_at
 from ingestion.sandbox.http_common import (
     BadRequest,
     epoch_us,
@@ -70,7 +71,14 @@ from ingestion.sandbox.http_common import (
 )
 from ingestion.sandbox.pagination import SortedFrame
 from ingestion.sandbox.rate_limit import LeakyBucket
-from ingestion.sandbox.render_cache import READ_AHEAD, VERSION, RenderCache, Rendered, versioned
+from ingestion.sandbox.render_cache import (
+    ENTRY_OVERHEAD,
+    READ_AHEAD,
+    VERSION,
+    RenderCache,
+    Rendered,
+    versioned,
+)
 
 SANDBOX_ACCESS_TOKEN = "Atza|sandbox"
 PREFIX = "/orders/v0/orders"
@@ -170,6 +178,19 @@ def decode_token(token: str) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
+class _Items:
+    """One order's rendered getOrderItems items (JSON) and their line ids, in line order."""
+
+    version: int
+    line_ids: tuple[int, ...]
+    json: tuple[bytes, ...]
+
+    @property
+    def size(self) -> int:
+        return sum(len(j) for j in self.json) + 40 * len(self.line_ids) + ENTRY_OVERHEAD
+
+
+@dataclass(frozen=True)
 class _Snapshot:
     """Everything the handlers read, derived once per clock position."""
 
@@ -207,8 +228,9 @@ class _AmazonApi:
         }
         self._lock = threading.Lock()
         self._snapshot: _Snapshot | None = None
-        # Every order's rendered JSON, by order id, within one byte budget.
+        # Every order's rendered JSON, by order id, within one byte budget; and its items.
         self.rendered: RenderCache[Rendered] = RenderCache()
+        self.items: RenderCache[_Items] = RenderCache()
 
     # Plumbing ---------------------------------------------------------------------------
 
@@ -523,7 +545,7 @@ class _AmazonApi:
         return self._single(request, "getOrderItems", self._items_payload)
 
     def _items_payload(
-        self, request: Request, snap: _Snapshot, _row: pl.DataFrame, order: dict[str, Any]
+        self, request: Request, snap: _Snapshot, row: pl.DataFrame, order: dict[str, Any]
     ) -> dict[str, Any]:
         amazon_id = order["external_order_id"]
         after = -1
@@ -533,34 +555,59 @@ class _AmazonApi:
             if cursor.get("o") != amazon_id or type(cursor.get("k")) is not int:
                 raise BadRequest("NextToken", "Invalid NextToken")
             after = cursor["k"]
+        items = self._items(snap, row, order)
+        at = bisect.bisect_right(items.line_ids, after)
+        size = ORDER_ITEMS_PAGE_SIZE
+        page = items.json[at : at + size]
+
+        def previous() -> list[bytes]:
+            """The item at the cursor (the previous page's last), if it still exists."""
+            found = bisect.bisect_left(items.line_ids, after)
+            hit = items.line_ids[found : found + 1] == (after,)
+            return list(items.json[found : found + 1]) if hit else []
+
+        payload: dict[str, Any] = {
+            "AmazonOrderId": amazon_id,
+            "OrderItems": page_records(
+                request,
+                page,
+                api="amazon",
+                entity="order_items",
+                id_field="OrderItemId",
+                previous=None if after < 0 else previous,
+            ),
+        }
+        if len(items.json) - at > size:
+            payload["NextToken"] = encode_token(
+                {"o": amazon_id, "k": items.line_ids[at + size - 1]}
+            )
+        return payload
+
+    def _items(self, snap: _Snapshot, row: pl.DataFrame, order: dict[str, Any]) -> _Items:
+        """Every item of one order (``row`` of ``snap.by_id``; ``order`` its ``page_frame``
+        dict), from the cache or rendered; versioned by the order's row and its lines."""
         ids = snap.lines["order_id"]
         start = ids.search_sorted(order["order_id"], side="left")
         end = ids.search_sorted(order["order_id"], side="right")
-        all_lines = snap.lines.slice(start, end - start)
-        first_line = all_lines["line_id"][0] if all_lines.height else -1
-        remaining = all_lines.filter(pl.col("line_id") > after)
-        size = ORDER_ITEMS_PAGE_SIZE
-        page = remaining.head(size).to_dicts()
-        line_tax = int(all_lines["tax_minor"].sum())
+        lines = snap.lines.slice(start, end - start)
+        version = hash((row[VERSION][0], lines.hash_rows(seed=7).sum()))
 
-        def items_of(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
-            shipped = {ln["line_id"]: ln["qty_shipped"] for ln in lines}
-            return render.render_items(order, lines, shipped, snap.lookups, first_line, line_tax)
+        def render_items(_missing: pl.DataFrame) -> dict[int, _Items]:
+            dicts = lines.to_dicts()
+            shipped = {ln["line_id"]: ln["qty_shipped"] for ln in dicts}
+            first_line = dicts[0]["line_id"] if dicts else -1
+            line_tax = sum(ln["tax_minor"] for ln in dicts)
+            items = render.render_items(order, dicts, shipped, snap.lookups, first_line, line_tax)
+            return {
+                order["order_id"]: _Items(
+                    version,
+                    tuple(ln["line_id"] for ln in dicts),
+                    tuple(orjson.dumps(item) for item in items),
+                )
+            }
 
-        items = page_faults(
-            request,
-            "amazon",
-            "order_items",
-            items_of(page),
-            "OrderItemId",
-            previous=None
-            if after < 0
-            else lambda: items_of(all_lines.filter(pl.col("line_id") == after).to_dicts()),
-        )
-        payload: dict[str, Any] = {"AmazonOrderId": amazon_id, "OrderItems": items}
-        if remaining.height > size:
-            payload["NextToken"] = encode_token({"o": amazon_id, "k": page[-1]["line_id"]})
-        return payload
+        key = pl.DataFrame({"order_id": [order["order_id"]], VERSION: [version]})
+        return self.items.renderings(key, "order_id", render_items)[0]
 
 
 def _versioned(orders: pl.DataFrame, customers: pl.DataFrame) -> pl.DataFrame:

@@ -2,12 +2,14 @@
 through NextTokens serves the very bytes of rendering every order at once, whatever the budget,
 the cache never holds more than it, getOrder serves the same bytes as the list, and after the
 clock moves only new and changed orders are rendered again. An All Orders report renders only
-the orders of its window, with the rows the whole world's report holds for that window."""
+the orders of its window, with the rows the whole world's report holds for that window; an
+order's getOrderItems pages come from its items rendered once per version of the order."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import orjson
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
@@ -16,7 +18,13 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from ingestion.sandbox import SandboxState, api_amazon, api_amazon_reports
-from ingestion.sandbox.amazon_render import MARKETPLACES, all_orders_report, orders_json
+from ingestion.sandbox.amazon_render import (
+    MARKETPLACES,
+    all_orders_report,
+    orders_json,
+    page_frame,
+    render_items,
+)
 from ingestion.sandbox.context import SandboxConfig, SandboxContext
 from ingestion.sandbox.faults import PROFILES
 from ingestion.sandbox.http_common import epoch_us
@@ -143,3 +151,57 @@ def test_a_report_renders_only_its_window_and_serves_the_rows_the_whole_report_h
             assert window.height > 0
             assert_frame_equal(window, expected)
         state.advance(3)
+
+
+def items_walk(client: TestClient, amazon_id: str) -> list[bytes]:
+    """Every page of one order's getOrderItems, raw."""
+    path = f"{api_amazon.PREFIX}/{amazon_id}/orderItems"
+    pages, params = [], {}
+    while True:
+        response = client.get(path, params=params, headers=TOKEN)
+        assert response.status_code == 200, response.text
+        pages.append(response.content)
+        token = response.json()["payload"].get("NextToken")
+        if token is None:
+            return pages
+        params = {"NextToken": token}
+
+
+def items_at_once(api: api_amazon._AmazonApi, amazon_id: str, size: int) -> list[bytes]:
+    """The same pages from every item of the order rendered at once, as dicts."""
+    snap = api.snapshot()
+    row = snap.by_id.filter(pl.col("external_order_id") == amazon_id)
+    order = page_frame(row, snap.lookups)[0]
+    lines = snap.lines.filter(pl.col("order_id") == order["order_id"]).to_dicts()
+    shipped = {ln["line_id"]: ln["qty_shipped"] for ln in lines}
+    line_tax = sum(ln["tax_minor"] for ln in lines)
+    items = render_items(order, lines, shipped, snap.lookups, lines[0]["line_id"], line_tax)
+    pages = []
+    for start in range(0, len(items), size):
+        payload = {"AmazonOrderId": amazon_id, "OrderItems": items[start : start + size]}
+        if start + size < len(items):
+            payload["NextToken"] = api_amazon.encode_token(
+                {"o": amazon_id, "k": lines[start + size - 1]["line_id"]}
+            )
+        pages.append(orjson.dumps({"payload": payload}))
+    return pages
+
+
+def test_order_items_are_cached_per_order_and_rendered_again_when_it_changes(world, monkeypatch):
+    monkeypatch.setattr(api_amazon, "ORDER_ITEMS_PAGE_SIZE", 1)  # every line a page
+    state = SandboxState(world, faults=PROFILES["harsh"])
+    api, client = make_api(state)
+    client.app.router.routes.append(
+        Route(f"{api_amazon.PREFIX}/{{order_id}}/orderItems", api.get_order_items)
+    )
+    sample = api.snapshot().orders.tail(60)["external_order_id"].to_list()
+    for amazon_id in sample:
+        assert items_walk(client, amazon_id) == items_at_once(api, amazon_id, 1)
+    assert len(api.items) == api.items.rendered == len(sample)
+    assert any(len(items_walk(client, a)) > 1 for a in sample)  # several pages: cache hits
+    assert api.items.rendered == len(sample)
+
+    state.advance(3)
+    for amazon_id in sample:
+        assert items_walk(client, amazon_id) == items_at_once(api, amazon_id, 1)
+    assert len(sample) < api.items.rendered < 2 * len(sample)  # the orders that changed
