@@ -552,13 +552,17 @@ def _prerender(n_orders: int, seed: int) -> dict[str, Any]:
     aftership = api_aftership._AfterShipApi(ctx)
     aftership.rendered = RenderCache(1 << 40)
     amazon = api_amazon._AmazonApi(ctx)
+    amazon.rendered = RenderCache(1 << 40)
     stripe = api_stripe.StripeApi(ctx)
     stripe.rendered = RenderCache(1 << 40)
     paypal = api_paypal.PayPalApi(ctx)
+    paypal.rendered = RenderCache(1 << 40)
     resources = {r.path.rsplit("/", 1)[-1]: r for r in api_stripe.RESOURCES if r.prerendered}
     steps: dict[str, Any] = {
         "shopify_orders": lambda: len(shopify.current().page_json(shopify.current().orders)),
-        "amazon_orders": lambda: amazon.snapshot().orders.height,
+        "amazon_orders": lambda: len(
+            amazon.orders_json(amazon.snapshot(), amazon.snapshot().orders)
+        ),
         "aftership_trackings": lambda: len(
             aftership.json_of(aftership.data(), aftership.data().trackings)
         ),
@@ -566,7 +570,9 @@ def _prerender(n_orders: int, seed: int) -> dict[str, Any]:
             f"stripe_{name}": (lambda r=res: len(stripe.json_of(r, stripe._rendered(r))))
             for name, res in resources.items()
         },
-        "paypal_transactions": lambda: paypal._rows().frame.height,
+        "paypal_transactions": lambda: len(
+            paypal.details(paypal._rows().frame, set(api_paypal.SECTIONS))
+        ),
     }
     result: dict[str, Any] = {"world_orders": n_orders}
     for label in ("at_start", "after_a_day"):
