@@ -415,7 +415,7 @@ class PayPalApi:
             }
 
         found = self.rendered.renderings(rows, "transaction_id", render_missing, ahead)
-        return [paypal_render.detail(entry.sections, wanted) for entry in found]
+        return paypal_render.entries((entry.sections for entry in found), wanted)
 
     def last_refreshed(self) -> datetime:
         """PayPal's reporting data lags: the sandbox refreshes it at the top of each hour."""

@@ -4,7 +4,7 @@ asks for.
 Why: the Transaction Search API returns up to 500 entries a page, each with up to seven
 sections chosen per request (``fields``). Every section of a batch of transactions is rendered
 here as JSON text in vectorized passes (``jsonfrag``); a page then only splices the requested
-sections of its rows together (``detail``). ``api_paypal`` renders a page's transactions and
+sections of its rows together (``entries``). ``api_paypal`` renders a page's transactions and
 the next ones of the walk this way and caches them (``render_cache``), versioned by ``facts``:
 the transaction's row and every fact of other tables its sections show. Amounts that must be
 converted between currencies (rare: a payer pays in the order's presentment currency) go
@@ -14,7 +14,7 @@ through ``convert_minor``'s exact Decimal rounding in Python, for those rows onl
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable
 
 import polars as pl
 
@@ -462,15 +462,20 @@ def rendered_sections(frame: pl.DataFrame) -> list[tuple[bytes, ...]]:
     return list(frame.select(columns).iter_rows())
 
 
-def detail(rendered: Sequence[bytes], wanted: Collection[str]) -> bytes:
-    """One ``transaction_details`` entry with the ``wanted`` sections, in PayPal's order, from
-    its ``RENDERED`` sections."""
-    by_section = dict(zip(RENDERED, rendered, strict=True))
-    parts = [_KEYS[s] + by_section.get(s, b"{}") for s in SECTIONS if s in wanted]
-    return b"{" + b",".join(parts) + b"}"
+def entries(rendered: Iterable[tuple[bytes, ...]], wanted: Collection[str]) -> list[bytes]:
+    """``transaction_details`` entries with the ``wanted`` sections, in PayPal's order, from
+    each entry's ``RENDERED`` sections: one bytes template per page, filled per entry (a page
+    of 500 cached entries is then about 1 ms of Python)."""
+    shown = [s for s in SECTIONS if s in wanted]
+    parts = [_KEYS[s] + (b"%b" if s in RENDERED else b"{}") for s in shown]
+    template = b"{" + b",".join(parts) + b"}"
+    picks = [RENDERED.index(s) for s in shown if s in RENDERED]
+    if picks == list(range(len(RENDERED))):
+        return [template % sections for sections in rendered]
+    return [template % tuple(sections[i] for i in picks) for sections in rendered]
 
 
 def page_details(page: pl.DataFrame, wanted: Collection[str]) -> list[bytes]:
     """The ``transaction_details`` entries of rows of ``sections`` with the ``wanted``
     sections."""
-    return [detail(rendered, wanted) for rendered in rendered_sections(page)]
+    return entries(rendered_sections(page), wanted)
