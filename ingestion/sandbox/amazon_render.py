@@ -19,9 +19,11 @@ Amazon's own quirks are reproduced on purpose, because connectors must survive t
   scheduled delivery, serial numbers, used-condition notes) appear on a deterministic share of
   records chosen from the ids, so the same seed serves the same payloads.
 
-Speed matters: ``orders_json`` renders every order as JSON text column-wise once per clock
-position, so a getOrders page is a byte-join; the single-order operations and getOrderItems
-build dicts from one row (``page_frame``).
+Speed matters: ``orders_json`` renders orders as JSON text column-wise, a page and the orders
+after it at a time, and ``api_amazon`` caches them per order (``render_cache``), so a getOrders
+page is a byte-join; the single-order operations and getOrderItems build dicts from one row
+(``page_frame``), getOrderItems once per version of the order. ``all_orders_report`` renders
+the report rows of the orders of one report's window.
 """
 
 from __future__ import annotations
@@ -565,8 +567,8 @@ def _shipment_category(frame: pl.DataFrame, oid: pl.Expr, japan: pl.Expr) -> pl.
 
 def orders_json(orders: pl.DataFrame, lookups: Lookups) -> pl.Series:
     """Every row of ``orders`` (rows of ``amazon_orders``) as SP-API ``Order`` JSON (UTF-8
-    bytes), in row order: what getOrders and getOrder serve, rendered column-wise once per
-    clock position."""
+    bytes), in row order: what getOrders and getOrder serve, rendered column-wise. Each row's
+    JSON depends on that row alone, so rendering a page's rows equals rendering them all."""
     if orders.height == 0:
         return pl.Series("_json", [], pl.Binary)
     frame = orders.join(

@@ -13,7 +13,10 @@ integrations at volume read order items from a report instead. The lifecycle is 
 - ``GET /reports/2021-06-30/reports/{reportId}`` (getReport): ``processingStatus`` IN_QUEUE on
   the first poll, IN_PROGRESS on the second, then DONE with a ``reportDocumentId``; CANCELLED
   (and no document) when the window holds no order item, as Amazon cancels order reports
-  without eligible data. The rows are those of the clock when processing finishes.
+  without eligible data. The rows are those of the clock when processing finishes: only the
+  orders of the report's marketplaces and window are rendered, once, and the (gzipped)
+  document is kept per report, so neither a clock move nor the world's size makes every
+  report pay for the whole world.
 - ``GET /reports/2021-06-30/documents/{reportDocumentId}`` (getReportDocument): a pre-signed
   ``url`` valid five minutes, and ``compressionAlgorithm: GZIP`` when the file is gzipped
   (documents over ``GZIP_ABOVE_BYTES``).
@@ -121,7 +124,6 @@ class _ReportsApi:
         self._lock = threading.Lock()
         self._ids = itertools.count(50_000_000_000)
         self._secret = uuid.uuid4().bytes
-        self._frame: tuple[Any, pl.DataFrame] | None = None
 
     # Plumbing ---------------------------------------------------------------------------
 
@@ -141,17 +143,17 @@ class _ReportsApi:
             return _error(429, "QuotaExceeded", message, retry), {}
         return None, headers
 
-    def report_frame(self) -> pl.DataFrame:
-        """Every item row of the All Orders report at the current clock (rendered once per
-        clock position, from ``api_amazon``'s snapshot)."""
+    def report_frame(self, marketplaces: list[str], start: datetime, end: datetime) -> pl.DataFrame:
+        """The All Orders report's item rows of the orders of ``marketplaces`` last updated
+        within [``start``, ``end``] at the current clock (``api_amazon``'s snapshot): only
+        those orders are rendered, not the world's."""
         snap = self.orders_api.snapshot()
-        with self._lock:
-            if self._frame is not None and self._frame[0] == snap.key:
-                return self._frame[1]
-        frame = render.all_orders_report(snap.orders, snap.lines, snap.lookups)
-        with self._lock:
-            self._frame = (snap.key, frame)
-        return frame
+        orders = snap.orders.filter(
+            pl.col("marketplace_id").is_in(marketplaces),
+            pl.col("update_us").is_between(epoch_us(start), epoch_us(end)),
+        )
+        lines = snap.lines.join(orders.select("order_id"), on="order_id", how="semi")
+        return render.all_orders_report(orders, lines, snap.lookups)
 
     # createReport -----------------------------------------------------------------------
 
@@ -266,10 +268,7 @@ class _ReportsApi:
     def _render(self, request: Request, report: _Report) -> bytes | None:
         """The report file (tab-separated, UTF-8, header first), or None when no item row
         falls in its window."""
-        frame = self.report_frame().filter(
-            pl.col("_marketplace").is_in(report.marketplaces),
-            pl.col("update_us").is_between(epoch_us(report.start), epoch_us(report.end)),
-        )
+        frame = self.report_frame(report.marketplaces, report.start, report.end)
         if frame.height == 0:
             return None
         rows = frame.select(render.REPORT_COLUMNS)

@@ -9,7 +9,10 @@ PayPal's reporting has refreshed (``last_refreshed_datetime``, the top of the sa
 
 Rows come from the ledger as of the sandbox clock: PayPal payments (event code T0006), refunds
 of them (T1107, negative, with the refunded fee as a positive fee) and payouts to the seller's
-bank (T0400, negative).
+bank (T0400, negative). Their JSON is rendered lazily (``render_cache``): a page renders the
+transactions it lacks with the next ``READ_AHEAD`` of its window, and keeps them in a
+byte-bounded cache versioned by every fact they show (``paypal_render.facts``), so after the
+clock moves only new and changed transactions are rendered again.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import itertools
 import math
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
@@ -38,6 +42,13 @@ from ingestion.sandbox.http_common import epoch_us, json_response, page_records
 from ingestion.sandbox.jsonfrag import IdHashes
 from ingestion.sandbox.money import minor_units
 from ingestion.sandbox.paypal_render import EVENT_PAYMENT, EVENT_REFUND, SECTIONS
+from ingestion.sandbox.render_cache import (
+    ENTRY_OVERHEAD,
+    READ_AHEAD,
+    VERSION,
+    RenderCache,
+    versioned,
+)
 from ingestion.sandbox.stripe_ledger import LedgerView
 
 CLIENT_ID = "tradelane_sandbox_client_id"
@@ -140,11 +151,24 @@ def convert_minor(amount_minor: int, rate: float, from_currency: str, to_currenc
 
 
 class _Rows:
-    """``transaction_rows`` with their instants as an int64 array for binary search."""
+    """``transaction_rows`` with their version ``_v`` and their instants as an int64 array
+    for binary search."""
 
     def __init__(self, frame: pl.DataFrame) -> None:
         self.frame = frame
         self.epoch_us = frame["initiated_at"].dt.epoch("us").to_numpy()
+
+
+@dataclass(frozen=True)
+class _Rendered:
+    """One transaction's rendered sections (``paypal_render.RENDERED``)."""
+
+    version: int
+    sections: tuple[bytes, ...]
+
+    @property
+    def size(self) -> int:
+        return sum(len(s) for s in self.sections) + ENTRY_OVERHEAD
 
 
 def transaction_rows(view: LedgerView) -> pl.DataFrame:
@@ -249,6 +273,8 @@ class PayPalApi:
         self._lock = threading.Lock()
         self._serial = itertools.count(1)
         self.hashes = IdHashes()
+        # Every transaction's rendered sections, by id, within one byte budget.
+        self.rendered: RenderCache[_Rendered] = RenderCache()
 
     # OAuth ---------------------------------------------------------------------------------
 
@@ -350,17 +376,46 @@ class PayPalApi:
         )
 
     def _rows(self) -> _Rows:
-        """Every transaction with its epoch, built once per clock position: a connector's
-        backfill walks dozens of windows and pages over the same rows."""
+        """Every transaction with its version and epoch (no JSON yet), built once per clock
+        position: a connector's backfill walks dozens of windows and pages over the same
+        rows."""
+
+        def build() -> _Rows:
+            rows = transaction_rows(self.view)
+            facts = paypal_render.facts(self.view, rows)
+            return _Rows(rows.with_columns(versioned(facts)[VERSION]))
+
         return self.view.derived(
             ("paypal", "rows"),
-            ["payments", "payment_refunds", "payouts", "orders"],
-            lambda: _Rows(
-                paypal_render.sections(
-                    self.view, transaction_rows(self.view), self._accounts, convert_minor
-                )
-            ),
+            ["payments", "payment_refunds", "payouts", "orders", "customers", "order_lines"],
+            build,
         )
+
+    def details(
+        self,
+        rows: pl.DataFrame,
+        wanted: set[str],
+        ahead: Callable[[], pl.DataFrame] | None = None,
+    ) -> list[bytes]:
+        """The ``transaction_details`` entries of ``rows`` (rows of ``_rows().frame``) with the
+        ``wanted`` sections, from the cache or rendered with the rows ``ahead()`` returns."""
+
+        def render_missing(missing: pl.DataFrame) -> dict[str, _Rendered]:
+            frame = paypal_render.sections(
+                self.view, missing.drop(VERSION), self._accounts, convert_minor
+            )
+            return {
+                transaction_id: _Rendered(version, sections)
+                for transaction_id, version, sections in zip(
+                    missing["transaction_id"].to_list(),
+                    missing[VERSION].to_list(),
+                    paypal_render.rendered_sections(frame),
+                    strict=True,
+                )
+            }
+
+        found = self.rendered.renderings(rows, "transaction_id", render_missing, ahead)
+        return paypal_render.entries((entry.sections for entry in found), wanted)
 
     def last_refreshed(self) -> datetime:
         """PayPal's reporting data lags: the sandbox refreshes it at the top of each hour."""
@@ -409,10 +464,14 @@ class PayPalApi:
         total = matched.height
         total_pages = max(1, math.ceil(total / page_size))
         offset = (page - 1) * page_size
-        page_rows = paypal_render.page_details(matched.slice(offset, page_size), sections)
+        page_rows = self.details(
+            matched.slice(offset, page_size),
+            sections,
+            lambda: matched.slice(offset + page_size, READ_AHEAD),
+        )
 
         def previous() -> list[bytes]:
-            return paypal_render.page_details(matched.slice(offset - 1, 1), sections)
+            return self.details(matched.slice(offset - 1, 1), sections)
 
         base = url.split("?", 1)[0]
         query = {k: v for k, v in params.items() if k not in ("page", "page_size")}
