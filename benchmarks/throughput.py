@@ -1,7 +1,7 @@
 """Benchmark ingestion throughput: the full load of a sandbox world into a fresh warehouse.
 
 ``python -m benchmarks.throughput [--sizes 10000,100000] [--seed 42] [--workers N]
-[--sources tracking,stripe] [--label x]``
+[--processes N] [--sources tracking,stripe] [--label x]``
 writes ``benchmarks/results/throughput-<date>[-<label>].json`` with the machine and the command.
 
 For each world size a world is generated and served by ``uvicorn`` in its own process (rate
