@@ -51,12 +51,13 @@ from ingestion.shopify.client import (
     iter_payout_pages,
     make_client,
 )
+from ingestion.shopify.columnar import DecodedOrders, decode_page, parse_pages
 from ingestion.shopify.finance_parsers import (
     ParsedFinance,
     parse_order_finance,
     parse_payouts,
 )
-from ingestion.shopify.parsers import ParsedOrders, parse_orders
+from ingestion.shopify.parsers import ParsedOrders
 from tradelane import settings as tradelane_settings
 
 log = logging.getLogger(__name__)
@@ -108,8 +109,10 @@ def shopify_source(
 
     @dlt.resource(name="order_pages", selected=False)
     def order_pages() -> Iterator[ParsedOrders | ParsedFinance | BulkTransactions]:
-        """Pages of parsed orders and, with ``finance``, the finance records of each page's
-        orders and then the payouts; the transformers below pick their table from each page.
+        """Batches of ``settings.BATCH_PAGES`` order pages, decoded column-wise on the
+        prefetch thread and parsed together (``columnar.py``), and with ``finance`` the finance
+        records of each batch's orders and then the payouts; the transformers below pick their
+        table from each item.
 
         The cursors live in this resource's state and are committed by dlt together with the
         load package, so a killed run resumes from the last *loaded* cursor, never past it.
@@ -120,26 +123,29 @@ def shopify_source(
         loaded = LoadedVersions(state, TRANSACTIONS_STATE_KEY, lookback_seconds)
         # Ids of the transactions the pages' refunds carried (their copy is kept).
         from_refunds: list[int] = []
-        # The next page travels while this one is parsed (``ingestion.common.prefetch``); the
-        # pages close before the client, so no read is left in flight on a closed client.
+        # The next page travels (and is decoded) while this one is parsed
+        # (``ingestion.common.prefetch``); the pages close
+        # before the client, so no read is left in flight on a closed client.
         with (
             client() as api,
             RequestPool(transaction_request_workers) as pool,
-            closing(prefetched(iter_order_pages(api, since.isoformat(), page_size))) as pages,
+            closing(
+                prefetched(iter_order_pages(api, since.isoformat(), page_size, decode=decode_page))
+            ) as pages,
         ):
-            for page in pages:
-                parsed = parse_orders(page, store_id)
+            for batch in _batches(pages, settings.BATCH_PAGES):
+                parsed = parse_pages(batch, store_id)
                 if parsed.max_updated_at is not None and parsed.max_updated_at > cursor:
                     cursor = parsed.max_updated_at
                     state[CURSOR_STATE_KEY] = cursor.isoformat()
                 yield parsed
                 if finance:
-                    batch = _order_finance(
-                        api, pool if by_request else None, page, parsed, store_id, loaded
+                    found = _batch_finance(
+                        api, pool if by_request else None, batch, parsed, store_id, loaded
                     )
                     if not by_request:
-                        from_refunds += [t["id"] for t in batch.rows["transactions"]]
-                    yield batch
+                        from_refunds += [t["id"] for t in found.rows["transactions"]]
+                    yield found
                     loaded.prune(cursor)
             if finance and by_request:
                 loaded.save(cursor)
@@ -260,6 +266,44 @@ def shopify_source(
     if not finance:
         return order_pages, orders, order_line_items, quarantine
     return order_pages, orders, order_line_items, *finance_tables, quarantine
+
+
+def _batches(pages: Iterator[DecodedOrders], size: int) -> Iterator[list[DecodedOrders]]:
+    """``pages`` in lists of ``size`` (the last may be shorter)."""
+    batch: list[DecodedOrders] = []
+    for page in pages:
+        batch.append(page)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _batch_finance(
+    api: ApiClient,
+    pool: RequestPool | None,
+    pages: list[DecodedOrders],
+    parsed: ParsedOrders,
+    store_id: str,
+    loaded: LoadedVersions,
+) -> ParsedFinance:
+    """The finance records of a batch of order pages.
+
+    Refunds and fulfillments are read from the column-wise decode (the fields their parsers
+    read); if any is refused, the batch is parsed again from its own JSON, so the quarantine
+    holds each refused record as Shopify sent it. With a ``pool`` (the REST path, which
+    fetches each order's transactions once) the orders come from their JSON directly."""
+
+    def orders(raw: bool) -> list[Any]:
+        return [o for page in pages for o in (page.raw_orders() if raw else page.finance_orders())]
+
+    if pool is not None:
+        return _order_finance(api, pool, orders(raw=True), parsed, store_id, loaded)
+    found = _order_finance(api, None, orders(raw=False), parsed, store_id, loaded)
+    if found.quarantine.rows:
+        found = _order_finance(api, None, orders(raw=True), parsed, store_id, loaded)
+    return found
 
 
 def _order_finance(

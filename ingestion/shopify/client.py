@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 from ingestion.common.http import ApiClient, ApiError, load_json
 from ingestion.common.rate_limit import TokenBucket
 from ingestion.shopify import settings
+
+T = TypeVar("T")
+
+
+def _orders_of(content: bytes) -> Any:
+    return load_json(content)["orders"]
 
 
 def make_client(
@@ -27,9 +33,14 @@ def make_client(
 
 
 def iter_order_pages(
-    client: ApiClient, updated_at_min: str, page_size: int = settings.PAGE_SIZE
-) -> Iterator[list[Any]]:
-    """Every order updated since ``updated_at_min``, a page at a time, oldest update first.
+    client: ApiClient,
+    updated_at_min: str,
+    page_size: int = settings.PAGE_SIZE,
+    decode: Callable[[bytes], T] = _orders_of,  # type: ignore[assignment]
+) -> Iterator[T]:
+    """Every order updated since ``updated_at_min``, a page at a time, oldest update first:
+    each response body through ``decode`` (by default its ``orders`` list; the source reads
+    it column-wise, ``columnar.decode_page``).
 
     Shopify's cursor pagination: the first request carries the filters; each following request
     carries only ``limit`` and the opaque ``page_info`` from the ``Link: <...>; rel="next"``
@@ -44,7 +55,7 @@ def iter_order_pages(
     }
     while url:
         response = client.get(url, params=params)
-        yield load_json(response.content)["orders"]
+        yield decode(response.content)
         url = response.links.get("next", {}).get("url")
         params = None
 

@@ -20,7 +20,9 @@ from ingestion.common.parsing import (
     currency_code,
     int_id,
     money,
+    optional_bool,
     optional_int_id,
+    optional_str,
     optional_utc_timestamp,
     required_str,
     utc_offset_minutes,
@@ -110,8 +112,24 @@ def parse_orders(orders: list[Any], store_id: str) -> ParsedOrders:
     quarantine = Quarantine(source="shopify")
     order_rows: list[dict[str, Any]] = []
     line_rows: list[dict[str, Any]] = []
-    max_updated_at: datetime | None = None
-    for order in orders:
+    for _, order_row, lines in parse_records(orders, store_id, quarantine):
+        order_rows.append(order_row)
+        line_rows.extend(lines)
+    return ParsedOrders(
+        orders=pa.Table.from_pylist(order_rows, schema=ORDERS_SCHEMA),
+        line_items=pa.Table.from_pylist(line_rows, schema=LINE_ITEMS_SCHEMA),
+        quarantine=quarantine,
+        max_updated_at=max((row["updated_at"] for row in order_rows), default=None),
+    )
+
+
+def parse_records(
+    orders: list[Any], store_id: str, quarantine: Quarantine
+) -> list[tuple[int, dict[str, Any], list[dict[str, Any]]]]:
+    """(position, order row, line rows) of each order that parses; each other order goes to
+    ``quarantine`` with its reason. The column-wise reader sends its uncommon orders here."""
+    parsed = []
+    for position, order in enumerate(orders):
         try:
             order_row, lines = parse_order(order, store_id)
         except BadValue as exc:
@@ -120,16 +138,8 @@ def parse_orders(orders: list[Any], store_id: str) -> ParsedOrders:
         except (KeyError, TypeError, AttributeError) as exc:
             quarantine.add("order", order, f"malformed order: {type(exc).__name__}: {exc}")
             continue
-        order_rows.append(order_row)
-        line_rows.extend(lines)
-        if max_updated_at is None or order_row["updated_at"] > max_updated_at:
-            max_updated_at = order_row["updated_at"]
-    return ParsedOrders(
-        orders=pa.Table.from_pylist(order_rows, schema=ORDERS_SCHEMA),
-        line_items=pa.Table.from_pylist(line_rows, schema=LINE_ITEMS_SCHEMA),
-        quarantine=quarantine,
-        max_updated_at=max_updated_at,
-    )
+        parsed.append((position, order_row, lines))
+    return parsed
 
 
 def parse_order(order: Any, store_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -148,7 +158,7 @@ def parse_order(order: Any, store_id: str) -> tuple[dict[str, Any], list[dict[st
         "store_id": store_id,
         "name": required_str(order.get("name"), "name"),
         "order_number": optional_int_id(order.get("order_number"), "order_number"),
-        "email": order.get("email"),
+        "email": optional_str(order.get("email"), "email"),
         "customer_id": optional_int_id(customer.get("id"), "customer.id"),
         "created_at": utc_timestamp(created_at_raw, "created_at"),
         "created_at_utc_offset_minutes": utc_offset_minutes(created_at_raw),
@@ -156,13 +166,13 @@ def parse_order(order: Any, store_id: str) -> tuple[dict[str, Any], list[dict[st
         "processed_at": optional_utc_timestamp(order.get("processed_at"), "processed_at"),
         "cancelled_at": optional_utc_timestamp(order.get("cancelled_at"), "cancelled_at"),
         "closed_at": optional_utc_timestamp(order.get("closed_at"), "closed_at"),
-        "cancel_reason": order.get("cancel_reason"),
-        "financial_status": order.get("financial_status"),
-        "fulfillment_status": order.get("fulfillment_status"),
-        "source_name": order.get("source_name"),
-        "tags": order.get("tags"),
-        "is_test": bool(order.get("test", False)),
-        "taxes_included": bool(order.get("taxes_included", False)),
+        "cancel_reason": optional_str(order.get("cancel_reason"), "cancel_reason"),
+        "financial_status": optional_str(order.get("financial_status"), "financial_status"),
+        "fulfillment_status": optional_str(order.get("fulfillment_status"), "fulfillment_status"),
+        "source_name": optional_str(order.get("source_name"), "source_name"),
+        "tags": optional_str(order.get("tags"), "tags"),
+        "is_test": optional_bool(order.get("test"), "test") or False,
+        "taxes_included": optional_bool(order.get("taxes_included"), "taxes_included") or False,
         "currency": currency,
         "presentment_currency": currency_code(
             order.get("presentment_currency") or currency, "presentment_currency"
@@ -179,14 +189,22 @@ def parse_order(order: Any, store_id: str) -> tuple[dict[str, Any], list[dict[st
             order.get("current_total_price", order.get("total_price")), "current_total_price"
         ),
         "presentment_total_price": _presentment_money(order, "total_price_set"),
-        "total_weight_grams": order.get("total_weight"),
-        "shipping_country_code": shipping.get("country_code"),
-        "shipping_province_code": shipping.get("province_code"),
-        "shipping_city": shipping.get("city"),
-        "shipping_zip": shipping.get("zip"),
-        "shipping_latitude": _optional_float(shipping.get("latitude")),
-        "shipping_longitude": _optional_float(shipping.get("longitude")),
-        "billing_country_code": billing.get("country_code"),
+        "total_weight_grams": optional_int_id(order.get("total_weight"), "total_weight"),
+        "shipping_country_code": optional_str(
+            shipping.get("country_code"), "shipping_address.country_code"
+        ),
+        "shipping_province_code": optional_str(
+            shipping.get("province_code"), "shipping_address.province_code"
+        ),
+        "shipping_city": optional_str(shipping.get("city"), "shipping_address.city"),
+        "shipping_zip": optional_str(shipping.get("zip"), "shipping_address.zip"),
+        "shipping_latitude": _optional_float(shipping.get("latitude"), "shipping_address.latitude"),
+        "shipping_longitude": _optional_float(
+            shipping.get("longitude"), "shipping_address.longitude"
+        ),
+        "billing_country_code": optional_str(
+            billing.get("country_code"), "billing_address.country_code"
+        ),
     }
     lines = [
         _parse_line(line, order_id, store_id, updated_at, currency, index)
@@ -209,12 +227,12 @@ def _parse_line(
         "order_id": order_id,
         "store_id": store_id,
         "order_updated_at": order_updated_at,
-        "sku": line.get("sku"),
+        "sku": optional_str(line.get("sku"), f"{where}.sku"),
         "product_id": optional_int_id(line.get("product_id"), f"{where}.product_id"),
         "variant_id": optional_int_id(line.get("variant_id"), f"{where}.variant_id"),
-        "title": line.get("title"),
-        "variant_title": line.get("variant_title"),
-        "vendor": line.get("vendor"),
+        "title": optional_str(line.get("title"), f"{where}.title"),
+        "variant_title": optional_str(line.get("variant_title"), f"{where}.variant_title"),
+        "vendor": optional_str(line.get("vendor"), f"{where}.vendor"),
         "quantity": int_id(line.get("quantity"), f"{where}.quantity"),
         "current_quantity": optional_int_id(
             line.get("current_quantity"), f"{where}.current_quantity"
@@ -222,9 +240,13 @@ def _parse_line(
         "fulfillable_quantity": optional_int_id(
             line.get("fulfillable_quantity"), f"{where}.fulfillable_quantity"
         ),
-        "fulfillment_status": line.get("fulfillment_status"),
-        "requires_shipping": line.get("requires_shipping"),
-        "grams": line.get("grams"),
+        "fulfillment_status": optional_str(
+            line.get("fulfillment_status"), f"{where}.fulfillment_status"
+        ),
+        "requires_shipping": optional_bool(
+            line.get("requires_shipping"), f"{where}.requires_shipping"
+        ),
+        "grams": optional_int_id(line.get("grams"), f"{where}.grams"),
         "currency": currency,
         "price": money(line.get("price"), f"{where}.price"),
         # Shopify's per-line ``total_discount`` is deprecated; discount allocations are the truth.
@@ -263,6 +285,11 @@ def _sum_shop_money(items: Any, set_name: str, currency: str, where: str) -> Dec
     return total
 
 
-def _optional_float(value: Any) -> float | None:
-    """Coordinates are genuinely approximate, so float is right for them (never for money)."""
-    return None if value is None else float(value)
+def _optional_float(value: Any, field: str) -> float | None:
+    """Coordinates are genuinely approximate, so float is right for them (never for money);
+    text or a boolean there is refused, not converted."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise BadValue(f"{field}: expected a number, got {value!r}")
+    return float(value)

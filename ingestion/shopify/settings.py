@@ -4,6 +4,10 @@ configuration only (``SOURCES__SHOPIFY__SHOP_URL`` and ``SOURCES__SHOPIFY__ACCES
 API_VERSION = "2026-07"
 # Shopify's maximum page size for REST list endpoints.
 PAGE_SIZE = 250
+# Order pages converted (and handed to dlt) together: a column-wise pass costs about 11 ms
+# whatever its size, 45 us an order for one page of 250 against 8 for ten
+# (``columnar.parse_pages``); eight pages of 11 KiB orders hold about 22 MB of responses.
+BATCH_PAGES = 8
 # First run loads everything updated since this instant.
 DEFAULT_START = "2000-01-01T00:00:00Z"
 # Re-read this window before the cursor on every run: Shopify updates orders after the fact

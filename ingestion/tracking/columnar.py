@@ -36,6 +36,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
 
+from ingestion.common.columnar import iso_time, required_text, rows_frame, to_schema
 from ingestion.common.http import load_json
 from ingestion.common.quarantine import Quarantine
 from ingestion.tracking.parsers import (
@@ -143,16 +144,6 @@ PAGE_JSON = pa.schema(
         ),
     ]
 )
-
-# The canonical timestamp forms; anything else takes the per-record path. Seconds stop at 59
-# (Python refuses a leap second), offsets at 23:59 (as ``datetime.timezone`` does).
-_CANONICAL_TIME = (
-    r"^\d{4}-(0[1-9]|1[0-2])-[0-3]\d"
-    r"(T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(Z|[+-]([01]\d|2[0-3]):[0-5]\d)?)?$"
-)
-# Python's ``str.strip`` also strips the separators U+001C-U+001F, which are not Unicode
-# White_Space: a required string must hold something that is neither.
-_NOT_BLANK = r"[^\s\x1c-\x1f]"
 
 
 @dataclass
@@ -275,7 +266,7 @@ def parse_columns(pages: list[DecodedPage]) -> ParsedTrackings:
         good_rows = pl.concat(
             [
                 good_rows,
-                _frame(
+                rows_frame(
                     [others[position] for position, _, _ in parsed],
                     [row for _, row, _ in parsed],
                     TRACKINGS_SCHEMA,
@@ -285,7 +276,7 @@ def parse_columns(pages: list[DecodedPage]) -> ParsedTrackings:
         good_scans = pl.concat(
             [
                 good_scans,
-                _frame(
+                rows_frame(
                     [others[position] for position, _, cps in parsed for _ in cps],
                     [cp for _, _, cps in parsed for cp in cps],
                     CHECKPOINTS_SCHEMA,
@@ -293,26 +284,10 @@ def parse_columns(pages: list[DecodedPage]) -> ParsedTrackings:
             ]
         ).sort("_row", "seq", maintain_order=True)
     return ParsedTrackings(
-        trackings=_arrow(good_rows, TRACKINGS_SCHEMA),
-        checkpoints=_arrow(good_scans, CHECKPOINTS_SCHEMA),
+        trackings=to_schema(good_rows, TRACKINGS_SCHEMA),
+        checkpoints=to_schema(good_scans, CHECKPOINTS_SCHEMA),
         quarantine=quarantine,
         max_updated_at=good_rows.get_column("updated_at").max() if good_rows.height else None,
-    )
-
-
-def _frame(positions: list[int], rows: list[dict[str, Any]], schema: pa.Schema) -> pl.DataFrame:
-    """Rows of the per-record parser as a frame shaped like the column-wise one."""
-    frame = pl.from_arrow(pa.Table.from_pylist(rows, schema=schema))
-    assert isinstance(frame, pl.DataFrame)
-    return frame.select(pl.Series("_row", positions, dtype=pl.Int64), *schema.names)
-
-
-def _arrow(frame: pl.DataFrame, schema: pa.Schema) -> pa.Table:
-    """The frame as the per-record parser's Arrow table: same columns, types, nullability."""
-    table = frame.to_arrow()
-    return pa.Table.from_arrays(
-        [table.column(name).cast(f.type) for name, f in zip(schema.names, schema, strict=True)],
-        schema=schema,
     )
 
 
@@ -330,39 +305,6 @@ def _checkpoint_frame(trackings: pa.StructArray) -> pl.DataFrame:
         pl.Series("_present", values.is_valid()),
         pl.Series("seq", seq, dtype=pl.Int32),
     )
-
-
-@cache
-def _time(name: str) -> tuple[pl.Expr, pl.Expr, pl.Expr, pl.Expr]:
-    """(UTC instant, offset minutes, wall clock, plain) of a carrier time in column ``name``,
-    as ``parsers.local_time`` reads it, for the canonical forms; ``plain`` is false for a value
-    in any other form (or an impossible date), which the per-record parser then judges."""
-    value = pl.col(name)
-    length = value.str.len_bytes()
-    wall = (
-        pl.when(length == 10)
-        .then(value + "T00:00:00")
-        .otherwise(value.str.slice(0, 19))
-        .str.to_datetime("%Y-%m-%dT%H:%M:%S", time_unit="us", strict=False)
-    )
-    sign = pl.when(value.str.slice(19, 1) == "-").then(-1).otherwise(1)
-    minutes = sign * (
-        value.str.slice(20, 2).cast(pl.Int32, strict=False) * 60
-        + value.str.slice(23, 2).cast(pl.Int32, strict=False)
-    )
-    offset = pl.when(length == 20).then(pl.lit(0, pl.Int32)).when(length == 25).then(minutes)
-    utc = (wall - pl.duration(minutes=offset)).dt.replace_time_zone("UTC")
-    plain = value.is_null() | (
-        value.str.contains(_CANONICAL_TIME)
-        & wall.is_not_null()
-        # datetime's range, with room for any offset.
-        & wall.dt.year().is_between(2, 9998)
-    )
-    return utc, offset.cast(pl.Int32), wall, plain
-
-
-def _required(name: str) -> pl.Expr:
-    return pl.col(name).str.contains(_NOT_BLANK).fill_null(False)
 
 
 def _tracking_rows(frame: pl.DataFrame) -> pl.DataFrame:
@@ -387,19 +329,19 @@ def _nested() -> tuple[pl.Expr, pl.Expr]:
 def _tracking_columns() -> list[pl.Expr]:
     """The expressions of ``_tracking_rows``, built once (building them per page cost more
     than evaluating them)."""
-    created, created_offset, _, created_plain = _time("created_at")
-    updated, updated_offset, _, updated_plain = _time("updated_at")
-    last, last_offset, _, last_plain = _time("last_updated_at")
-    order_date = _time("order_date")
-    pickup = _time("shipment_pickup_date")
-    delivery = _time("shipment_delivery_date")
-    expected = _time("expected_delivery")
-    promised = _time("order_promised_delivery_date")
-    attempted = _time("first_attempted_at")
-    edd = _time("estimated_delivery_date")
-    edd_min = _time("estimated_delivery_date_min")
-    edd_max = _time("estimated_delivery_date_max")
-    latest = _time("_latest")
+    created, created_offset, _, created_plain = iso_time("created_at")
+    updated, updated_offset, _, updated_plain = iso_time("updated_at")
+    last, last_offset, _, last_plain = iso_time("last_updated_at")
+    order_date = iso_time("order_date")
+    pickup = iso_time("shipment_pickup_date")
+    delivery = iso_time("shipment_delivery_date")
+    expected = iso_time("expected_delivery")
+    promised = iso_time("order_promised_delivery_date")
+    attempted = iso_time("first_attempted_at")
+    edd = iso_time("estimated_delivery_date")
+    edd_min = iso_time("estimated_delivery_date_min")
+    edd_max = iso_time("estimated_delivery_date_max")
+    latest = iso_time("_latest")
     counts_plain = pl.all_horizontal(
         [pl.col(c).is_null() | (pl.col(c) >= 0) for c in TRACKING_COUNTS]
     )
@@ -407,7 +349,9 @@ def _tracking_columns() -> list[pl.Expr]:
         pl.col("_present")
         & pl.col("checkpoints").is_not_null()
         & pl.col("custom_fields").is_null()
-        & pl.all_horizontal(_required(c) for c in ("id", "tracking_number", "slug", "tag"))
+        & pl.all_horizontal(
+            required_text(pl.col(c)) for c in ("id", "tracking_number", "slug", "tag")
+        )
         # created_at and updated_at must carry an offset; last_updated_at too when present.
         & created_offset.is_not_null()
         & updated_offset.is_not_null()
@@ -499,14 +443,14 @@ def _checkpoint_rows(checkpoints: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFr
 @cache
 def _checkpoint_columns() -> list[pl.Expr]:
     """The expressions of ``_checkpoint_rows``, built once."""
-    when, offset, wall, when_plain = _time("checkpoint_time")
-    created, created_offset, _, created_plain = _time("created_at")
+    when, offset, wall, when_plain = iso_time("checkpoint_time")
+    created, created_offset, _, created_plain = iso_time("created_at")
     plain = (
         pl.col("_present")
         & pl.col("checkpoint_time").is_not_null()
         & when_plain
         & (pl.col("created_at").is_null() | (created_plain & created_offset.is_not_null()))
-        & _required("tag")
+        & required_text(pl.col("tag"))
     )
     return [
         *map(pl.col, ("_row", "tracking_id", "seq", "tracking_number", "tracking_updated_at")),
