@@ -18,7 +18,7 @@
 -- Kept as rows (not only summed in rpt_margin) so a new day converts its own lines, not a
 -- million others: the conversions are exact integer arithmetic and cost 20 s at a million
 -- orders when recomputed each build.
--- depends_on: {{ ref('int_orders_unioned') }}, {{ ref('int_payments_matched') }}, {{ ref('int_refunds_unioned') }}, {{ ref('int_shipments') }}
+-- depends_on: {{ ref('int_orders_unioned') }}, {{ ref('int_order_lines_unioned') }}, {{ ref('int_fx_rates_daily') }}, {{ ref('int_payments_matched') }}, {{ ref('int_refunds_unioned') }}, {{ ref('int_shipments') }}
 {%- set changed_only = 'and order_id in (select order_id from changed)' if is_incremental() else '' %}
 with
 
@@ -31,7 +31,7 @@ products as (
 {% if is_incremental() %}
 changed as (
 
-    {{ changed_order_ids(incremental_since('order_updated_at')) }}
+    {{ changed_order_ids(incremental_since()) }}
     union
     select built.order_id
     from {{ this }} as built
@@ -108,7 +108,8 @@ final as (
             as product_cost_reporting_amount,
         -- The cost used, so a change in the SKU master rebuilds the lines it priced.
         products.unit_cost_amount,
-        products.cost_currency_code
+        products.cost_currency_code,
+        {{ built_at() }} as built_at
 
     from lines
     inner join orders on lines.order_id = orders.order_id
