@@ -51,5 +51,5 @@
         | selectattr('resource_type', 'equalto', 'model')
         | selectattr('name', 'equalto', 'fct_orders')
         | first -%}
-    {%- do return(adapter.get_relation(mart.database, mart.schema, mart.alias)) -%}
+    {%- do return(adapter.get_relation(target.database, mart.schema, mart.alias)) -%}
 {%- endmacro %}
