@@ -15,8 +15,11 @@ statuses and join fan-outs are the sandbox's own. World-level tables (warehouses
 stock, ECB rates) are not replicated.
 
 The new day: one more replica of the rows of the base world's last day, with every timestamp
-moved one day later, inserted into the raw tables; then ``dbt build`` runs without
-``--full-refresh`` (incremental models read only what changed; views and tables rebuild).
+moved one day later, inserted into the raw tables as one dlt load would write them (a new
+``_dlt_load_id`` on the rows, a row in each dataset's ``_dlt_loads``). The same load re-loads,
+unchanged, the rows inside each connector's lookback window (``RELOADED``), as the hourly run
+does; then ``dbt build`` runs without ``--full-refresh`` (incremental models read only what
+changed; views and tables rebuild).
 """
 
 from __future__ import annotations
@@ -104,6 +107,23 @@ REPLICATED: dict[str, dict[str, Any]] = {
     },
 }
 SHIFT = 2**40
+# How far back each connector re-reads on every run (its settings' lookback), by table: the new
+# day's load writes these rows again, unchanged. ECB rates are world-level but re-read too.
+HOUR, DAY = 3600, 86_400
+RELOADED: dict[str, int] = {
+    **{t: HOUR for t in REPLICATED if t.startswith("raw_shopify.")},
+    "raw_amazon.orders": 2 * HOUR,
+    "raw_amazon.order_items": 2 * HOUR,
+    "raw_stripe.charges": 7 * DAY,
+    "raw_stripe.refunds": 7 * DAY,
+    "raw_stripe.disputes": 120 * DAY,
+    "raw_stripe.balance_transactions": 14 * DAY,
+    "raw_paypal.transactions": DAY,
+    "raw_paypal.transaction_items": DAY,
+    "raw_tracking.trackings": HOUR,
+    "raw_tracking.checkpoints": HOUR,
+}
+ECB_RELOADED_DAYS = 7
 
 
 def load_base(base_orders: int, seed: int, warehouse: Path) -> None:
@@ -130,9 +150,15 @@ def load_base(base_orders: int, seed: int, warehouse: Path) -> None:
 
 
 def _select(
-    con: duckdb.DuckDBPyConnection, table: str, spec: dict[str, Any], k: str, shift_days: int = 0
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    spec: dict[str, Any],
+    k: str,
+    shift_days: int = 0,
+    load_id: str | None = None,
 ) -> str:
-    """The SELECT list of replica ``k`` (a column or a number) of ``table``."""
+    """The SELECT list of replica ``k`` (a column or a number) of ``table``, written by load
+    ``load_id`` (else by the base world's loads)."""
     schema, name = table.split(".")
     columns = con.execute(
         "select column_name, data_type from information_schema.columns "
@@ -142,7 +168,9 @@ def _select(
     ).fetchall()
     out = []
     for column, data_type in columns:
-        if column in spec.get("bigint", []):
+        if column == "_dlt_load_id" and load_id is not None:
+            out.append(f"'{load_id}' as {column}")
+        elif column in spec.get("bigint", []):
             out.append(f"{column} + {k} * {SHIFT} as {column}")
         elif column in spec.get("text", []):
             out.append(
@@ -183,19 +211,39 @@ def scale(base: Path, warehouse: Path, replicas: int) -> dict[str, int]:
 
 def add_new_day(base: Path, warehouse: Path, replicas: int) -> dict[str, int]:
     """The base world's last day, replicated as often as the rest (new ids: replicas
-    ``replicas`` to ``2 * replicas - 1``) and one day later, into ``warehouse``; returns the
-    rows added per table."""
+    ``replicas`` to ``2 * replicas - 1``) and one day later, into ``warehouse`` as one new dlt
+    load, which also re-loads each connector's lookback window unchanged (``RELOADED``);
+    returns the rows added per table, and per table the rows re-loaded (``<table> reloaded``)."""
     added = {}
+    load_id = f"{time.time():.6f}"
     with duckdb.connect(str(warehouse)) as con:
         con.execute(f"attach '{base}' as base (read_only)")
         end = con.execute("select max(updated_at) from base.raw_shopify.orders").fetchone()[0]
         for table, spec in REPLICATED.items():
-            select = _select(con, table, spec, f"({replicas} + k)", shift_days=1)
+            [(added[table],)] = con.execute(
+                f"update {table} set _dlt_load_id = ? "
+                f"where {spec['time']} > ?::timestamptz - to_seconds(?)",
+                [load_id, end, RELOADED[table]],
+            ).fetchall()
+            added[f"{table} reloaded"] = added.pop(table)
+            select = _select(con, table, spec, f"({replicas} + k)", shift_days=1, load_id=load_id)
             [(added[table],)] = con.execute(
                 f"insert into {table} select {select} from base.{table}, range({replicas}) r(k) "
                 f"where {spec['time']} > ?::timestamptz - interval 1 day",
                 [end],
             ).fetchall()
+        [(added["raw_ecb.rates reloaded"],)] = con.execute(
+            "update raw_ecb.rates set _dlt_load_id = ? "
+            f"where rate_date > (select max(rate_date) from raw_ecb.rates) - {ECB_RELOADED_DAYS}",
+            [load_id],
+        ).fetchall()
+        for schema in sorted({t.split(".")[0] for t in REPLICATED} | {"raw_ecb"}):
+            con.execute(
+                f"insert into {schema}._dlt_loads (load_id, schema_name, status, inserted_at, "
+                "schema_version_hash) select ?, schema_name, 0, now(), schema_version_hash "
+                f"from {schema}._dlt_loads order by inserted_at desc limit 1",
+                [load_id],
+            )
         con.execute("checkpoint")
     return added
 

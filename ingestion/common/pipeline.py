@@ -66,8 +66,14 @@ def run_source(
     only then is the source extracted again, from the cursor the package committed: the end
     state equals an uninterrupted run's, and nothing already loaded is lost or duplicated.
     """
-    with fewer_gc_pauses():
+    with fewer_gc_pauses(), dlt.config.values(LOAD_ID_ON_ARROW_ROWS):
         return _run_source(pipeline, source, source_name, stats)
+
+
+# Every raw row carries the id of the load that wrote it (`_dlt_load_id`, dlt's default for
+# dict rows but off for Arrow tables). dbt's incremental models select what changed by load,
+# not by the sources' own timestamps (dbt_project/DECISIONLOG.md, "History and increments").
+LOAD_ID_ON_ARROW_ROWS = {"normalize.parquet_normalizer.add_dlt_load_id": True}
 
 
 # A generation-0 collection every this many new container objects instead of Python's 700.

@@ -6,6 +6,7 @@ survives sources that are not loaded, and the docs generate offline."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -192,20 +193,58 @@ def test_every_incremental_model_is_compared_between_full_and_incremental_builds
 
 
 @pytest.fixture(scope="module")
-def new_day(built, mart_world, tmp_path_factory) -> tuple[Path, Path]:
+def late_rows() -> dict[str, str]:
+    """The Shopify order ids `new_day` changed late and re-loaded unchanged (filled by it)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def new_day(built, mart_world, late_rows, tmp_path_factory) -> tuple[Path, Path]:
     """The built warehouse after one more sandbox day: loaded and built incrementally, and a
-    copy of it rebuilt with `--full-refresh`."""
+    copy of it rebuilt with `--full-refresh`.
+
+    Beside the sandbox's day, one more load writes two old Shopify orders, older than any
+    lookback on the sources' timestamps would re-read: one with a changed shipping city and
+    its `updated_at` left as it was (a change that arrives late), one unchanged (a re-load)."""
     base = tmp_path_factory.mktemp("new-day")
     incremental = copy_warehouse(built, base / "incremental.duckdb")
     [(events_before,)] = query(incremental, "select count(*) from marts.fct_tracking_events")
     mart_world.state.advance(1)
     mart_world.load(incremental)
+    with duckdb.connect(str(incremental)) as con:
+        [(late, reloaded)] = con.execute(
+            "select min(id), max(id) from (select id from raw_shopify.orders "
+            "where shipping_city is not null order by updated_at, id limit 2)"
+        ).fetchall()
+        load_id = write_load(con, "raw_shopify")
+        con.execute(
+            "update raw_shopify.orders set shipping_city = 'Late Arrival', _dlt_load_id = ? "
+            "where id = ?",
+            [load_id, late],
+        )
+        con.execute(
+            "update raw_shopify.orders set _dlt_load_id = ? where id = ?", [load_id, reloaded]
+        )
+    late_rows.update(late=str(late), reloaded=str(reloaded))
     run_dbt(incremental, "build", work_dir=base / "dbt-incremental")
     full = copy_warehouse(incremental, base / "full.duckdb")
     run_dbt(full, "build", "--full-refresh", work_dir=base / "dbt-full")
     [(events_after,)] = query(incremental, "select count(*) from marts.fct_tracking_events")
     assert events_after > events_before, "the new day brought no scans: nothing was tested"
     return incremental, full
+
+
+def write_load(con: duckdb.DuckDBPyConnection, schema: str) -> str:
+    """Record a new finished dlt load in ``schema`` (as dlt does when a load completes) and
+    return its id, for rows the test then writes as that load."""
+    load_id = f"{time.time():.6f}"
+    con.execute(
+        f"insert into {schema}._dlt_loads (load_id, schema_name, status, inserted_at, "
+        "schema_version_hash) select ?, schema_name, 0, now(), schema_version_hash "
+        f"from {schema}._dlt_loads order by inserted_at desc limit 1",
+        [load_id],
+    )
+    return load_id
 
 
 def test_full_and_incremental_builds_give_identical_tables(new_day):
@@ -222,6 +261,29 @@ def test_full_and_incremental_builds_give_identical_tables(new_day):
                 f"except all select {columns} from full_build.{table}))"
             ).fetchall()
             assert (table, missing, extra) == (table, 0, 0)
+
+
+def test_a_late_change_to_an_old_order_is_built_and_an_unchanged_reload_is_not(new_day, late_rows):
+    """What changed is decided by load and content, not by the sources' timestamps: a change
+    to an order older than the old 3-day lookback reaches the marts on the next incremental
+    build, and an order re-loaded with the same content is not rewritten."""
+    incremental, _ = new_day
+    rows = {
+        row[0]: row[1:]
+        for row in query(
+            incremental,
+            "select external_order_id, destination_city, "
+            "built_at = (select max(built_at) from marts.fct_orders), "
+            "updated_at < (select max(updated_at) from marts.fct_orders) - interval 3 day "
+            "from marts.fct_orders where channel = 'shopify' and external_order_id in (?, ?)",
+            [late_rows["late"], late_rows["reloaded"]],
+        )
+    }
+    late_city, late_rewritten, late_is_old = rows[late_rows["late"]]
+    _, reload_rewritten, reload_is_old = rows[late_rows["reloaded"]]
+    assert late_is_old and reload_is_old
+    assert (late_city, late_rewritten) == ("Late Arrival", True)
+    assert reload_rewritten is False
 
 
 def test_status_history_records_every_change_the_new_day_made(built, new_day):
@@ -270,6 +332,40 @@ def test_an_incremental_build_tests_the_rows_it_wrote_and_a_full_refresh_every_r
     # A full refresh writes every row in one build, so its tests read them all.
     [(builds,)] = query(full, "select count(distinct built_at) from marts.fct_orders")
     assert builds == 1
+
+
+def test_an_incremental_build_tests_the_staged_rows_of_new_loads_and_a_full_refresh_every_row(
+    new_day, tmp_path
+):
+    """Staging tests read the rows loaded since the mart was last built: a bad row an earlier
+    load wrote (and an earlier build tested) is not read again, a bad row in a new load fails
+    the build, and a full refresh reads every row."""
+    incremental, _ = new_day
+    warehouse = copy_warehouse(incremental, tmp_path / "staged.duckdb")
+    select_orders = ("--select", "stg_shopify__orders")
+
+    def blank_currency(order: str, load_id: str | None) -> None:
+        with duckdb.connect(str(warehouse)) as con:
+            con.execute(
+                "update raw_shopify.orders set currency = null, "
+                "_dlt_load_id = coalesce(?, _dlt_load_id) where id = ("
+                f"select {order}(id) from raw_shopify.orders)",
+                [load_id],
+            )
+
+    blank_currency("min", None)
+    run_dbt(warehouse, "build", *select_orders, work_dir=tmp_path / "dbt-old-row")
+    with duckdb.connect(str(warehouse)) as con:
+        load_id = write_load(con, "raw_shopify")
+    blank_currency("max", load_id)
+    failed = run_dbt_on(warehouse, "build", *select_orders, work_dir=tmp_path / "dbt-new-row")
+    assert failed.returncode == 1 and "not_null_stg_shopify__orders_currency_code" in failed.stdout
+    [(bad,)] = query(warehouse, "select count(*) from raw_shopify.orders where currency is null")
+    assert bad == 2
+    full = run_dbt_on(
+        warehouse, "build", "--full-refresh", *select_orders, work_dir=tmp_path / "dbt-full"
+    )
+    assert full.returncode == 1 and "Got 2 results" in full.stdout
 
 
 def has_built_at(con: duckdb.DuckDBPyConnection, table: str) -> bool:

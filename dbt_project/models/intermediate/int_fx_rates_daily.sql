@@ -4,6 +4,13 @@
 -- of orders (a range join against 27 years of fixings does not). EUR is 1 unit per EUR, so
 -- cross rates (USD -> JPY) go through EUR. Carried forward with standard window functions
 -- (a running count of fixings numbers each run of days), portable to any warehouse.
+-- `changed_at` is when a day's rate last changed: kept from the table's previous build when
+-- the day's fixing and rate are the same, else this build's time. The ECB connector re-loads
+-- a week of fixings each run; incremental facts rebuild only the orders whose rate changed
+-- (macro `changed_order_ids`), not a week of orders every hour.
+{%- set previous = adapter.get_relation(this.database, this.schema, this.identifier) if execute else none %}
+{%- set has_changed_at = previous is not none
+    and 'changed_at' in (adapter.get_columns_in_relation(previous) | map(attribute='name') | list) %}
 with
 
 rates as (
@@ -88,7 +95,7 @@ carried as (
 
 ),
 
-final as (
+rates_by_day as (
 
     select
         carried.currency_code,
@@ -102,6 +109,28 @@ final as (
         on seed_rate.currency_code = before_grid.currency_code
         and seed_rate.rate_date = before_grid.rate_date
     where coalesce(carried.rate_date, before_grid.rate_date) is not null
+
+),
+
+final as (
+
+    select
+        rates_by_day.*,
+        {% if has_changed_at -%}
+        case
+            when previous.rate_date = rates_by_day.rate_date
+                and previous.units_per_eur = rates_by_day.units_per_eur
+                then previous.changed_at
+            else {{ built_at() }}
+        end as changed_at
+    from rates_by_day
+    left join {{ previous }} as previous
+        on previous.currency_code = rates_by_day.currency_code
+        and previous.rate_day = rates_by_day.rate_day
+        {%- else %}
+        {{ built_at() }} as changed_at
+    from rates_by_day
+        {%- endif %}
 
 )
 

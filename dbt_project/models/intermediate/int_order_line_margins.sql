@@ -15,12 +15,12 @@
 -- cancelled orders are kept, flagged, and contribute nothing to rpt_margin (DECISIONLOG.md).
 -- Incremental by order, like fct_orders: every order that it, a line, a payment, a refund, a
 -- parcel or its FX fixing touched since the last build (macro `changed_order_ids`), every order
--- with a label bought or billed duties since then (fct_shipping_costs.updated_at), and every
+-- with a label loaded since then (bought, or its duties billed: `loaded_at`), and every
 -- order with a line whose SKU's cost in the master is no longer the one used, is rebuilt whole.
 -- Kept as rows (not only summed in rpt_margin) so a new day converts its own lines, not a
 -- million others: the conversions are exact integer arithmetic and cost 20 s at a million
 -- orders when recomputed each build.
--- depends_on: {{ ref('int_orders_unioned') }}, {{ ref('int_payments_matched') }}, {{ ref('int_refunds_unioned') }}, {{ ref('int_shipments') }}, {{ ref('fct_shipping_costs') }}
+-- depends_on: {{ ref('int_orders_unioned') }}, {{ ref('int_order_lines_unioned') }}, {{ ref('int_fx_rates_daily') }}, {{ ref('int_payments_matched') }}, {{ ref('int_refunds_unioned') }}, {{ ref('int_shipments') }}, {{ ref('fct_shipping_costs') }}, {{ ref('stg_easypost__shipments') }}
 {%- set changed_only = 'and order_id in (select order_id from changed)' if is_incremental() else '' %}
 with
 
@@ -33,10 +33,12 @@ products as (
 {% if is_incremental() %}
 changed as (
 
-    {{ changed_order_ids(incremental_since('order_updated_at')) }}
+    {{ changed_order_ids(incremental_since()) }}
     union
-    select order_id from {{ ref('fct_shipping_costs') }}
-    where order_id is not null and updated_at >= {{ incremental_since('order_updated_at') }}
+    select costs.order_id
+    from {{ ref('fct_shipping_costs') }} as costs
+    inner join {{ ref('stg_easypost__shipments') }} as labels on costs.label_id = labels.label_id
+    where costs.order_id is not null and labels.loaded_at > {{ incremental_since() }}
     union
     select built.order_id
     from {{ this }} as built
@@ -132,7 +134,8 @@ final as (
         coalesce(carrier_costs.duties_reporting_amount, 0) as duties_reporting_amount,
         -- The cost used, so a change in the SKU master rebuilds the lines it priced.
         products.unit_cost_amount,
-        products.cost_currency_code
+        products.cost_currency_code,
+        {{ built_at() }} as built_at
 
     from lines
     inner join orders on lines.order_id = orders.order_id

@@ -27,7 +27,8 @@ shopify_lines as (
         lines.unit_price_amount,
         cast(lines.unit_price_amount * lines.quantity as decimal(18, 4)) as gross_amount,
         lines.discount_amount,
-        lines.tax_amount
+        lines.tax_amount,
+        lines.loaded_at
     from {{ ref('stg_shopify__order_lines') }} as lines
     inner join orders
         on orders.source_system = 'shopify_api'
@@ -54,7 +55,8 @@ amazon_lines as (
         cast(items.gross_amount / nullif(items.quantity, 0) as decimal(18, 4)) as unit_price_amount,
         coalesce(items.gross_amount, 0) as gross_amount,
         coalesce(items.discount_amount, 0) as discount_amount,
-        coalesce(items.tax_amount, 0) as tax_amount
+        coalesce(items.tax_amount, 0) as tax_amount,
+        items.loaded_at
     from {{ ref('stg_amazon__order_items') }} as items
     inner join orders
         on orders.source_system = 'amazon_sp_api'
@@ -80,7 +82,8 @@ file_lines as (
         lines.unit_price_amount,
         coalesce(lines.gross_amount, 0) as gross_amount,
         coalesce(lines.discount_amount, 0) as discount_amount,
-        coalesce(lines.tax_amount, 0) as tax_amount
+        coalesce(lines.tax_amount, 0) as tax_amount,
+        lines.loaded_at
     from {{ ref('stg_files__order_lines') }} as lines
     inner join orders
         on orders.source_system = 'file_import'
@@ -94,13 +97,19 @@ file_lines as (
 
 ),
 
-final as (
+unversioned as (
 
     select * from shopify_lines
     union all
     select * from amazon_lines
     union all
     select * from file_lines
+
+),
+
+final as (
+
+    {{ with_change_time('unversioned', 'order_line_id') }}
 
 )
 

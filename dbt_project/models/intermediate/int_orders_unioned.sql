@@ -53,7 +53,8 @@ amazon_items as (
             + coalesce(shipping_amount, 0) - coalesce(shipping_discount_amount, 0)
             + coalesce(tax_amount, 0) + coalesce(shipping_tax_amount, 0)
             - coalesce(discount_tax_amount, 0) - coalesce(shipping_discount_tax_amount, 0)
-        ) as total_amount
+        ) as total_amount,
+        max(loaded_at) as loaded_at
     from {{ ref('stg_amazon__order_items') }}
     group by external_order_id
 
@@ -109,7 +110,8 @@ shopify_orders as (
         presentment_currency_code,
         presentment_total_amount,
         cast(null as {{ type_timestamp_tz() }}) as latest_ship_at,
-        cast(null as {{ type_timestamp_tz() }}) as latest_delivery_at
+        cast(null as {{ type_timestamp_tz() }}) as latest_delivery_at,
+        loaded_at
     from shopify
 
 ),
@@ -163,7 +165,9 @@ amazon as (
         cast(coalesce(amazon_orders.total_amount, amazon_items.total_amount, 0) as decimal(18, 4))
             as presentment_total_amount,
         amazon_orders.latest_ship_at,
-        amazon_orders.latest_delivery_at
+        amazon_orders.latest_delivery_at,
+        -- The order row and its items load separately (items from the All Orders report).
+        greatest(amazon_orders.loaded_at, amazon_items.loaded_at) as loaded_at
     from amazon_orders
     left join amazon_items on amazon_orders.external_order_id = amazon_items.external_order_id
 
@@ -207,7 +211,8 @@ file_orders as (
         coalesce(currency_code, default_currency_code) as presentment_currency_code,
         total_amount as presentment_total_amount,
         cast(null as {{ type_timestamp_tz() }}) as latest_ship_at,
-        cast(null as {{ type_timestamp_tz() }}) as latest_delivery_at
+        cast(null as {{ type_timestamp_tz() }}) as latest_delivery_at,
+        loaded_at
     from files
 
 ),
@@ -220,13 +225,19 @@ api_orders as (
 
 ),
 
-final as (
+unversioned as (
 
     select * from api_orders
     union all
     select file_orders.*
     from file_orders
     where not exists (select 1 from api_orders where api_orders.order_id = file_orders.order_id)
+
+),
+
+final as (
+
+    {{ with_change_time('unversioned', 'order_id') }}
 
 )
 

@@ -39,7 +39,9 @@ stripe as (
         stripe_balance.net_amount as settlement_net_amount,
         charges.payment_method_type,
         charges.card_brand,
-        charges.card_country_code
+        charges.card_country_code,
+        -- A fee settles after the charge: whichever of the two loaded last.
+        greatest(charges.loaded_at, stripe_balance.loaded_at) as loaded_at
     from {{ ref('stg_stripe__charges') }} as charges
     left join stripe_balance on charges.balance_transaction_id = stripe_balance.balance_transaction_id
 
@@ -66,7 +68,8 @@ paypal as (
         net_amount as settlement_net_amount,
         'paypal' as payment_method_type,
         cast(null as {{ dbt.type_string() }}) as card_brand,
-        payer_country_code as card_country_code
+        payer_country_code as card_country_code,
+        loaded_at
     from {{ ref('stg_paypal__transactions') }}
     where event_code like 'T00%'
 
@@ -100,7 +103,8 @@ shopify as (
         cast(null as decimal(18, 4)) as settlement_net_amount,
         payment_method_name as payment_method_type,
         credit_card_company as card_brand,
-        cast(null as {{ dbt.type_string() }}) as card_country_code
+        cast(null as {{ dbt.type_string() }}) as card_country_code,
+        loaded_at
     from {{ ref('stg_shopify__transactions') }} as transactions
     where transaction_kind in ('capture', 'sale')
         and not exists (
@@ -119,7 +123,7 @@ payments as (
 
 ),
 
-final as (
+unversioned as (
 
     select
         payments.payment_id,
@@ -142,10 +146,17 @@ final as (
         payments.settlement_net_amount,
         payments.payment_method_type,
         payments.card_brand,
-        payments.card_country_code
+        payments.card_country_code,
+        payments.loaded_at
 
     from payments
     left join orders on payments.external_order_id = orders.external_order_id
+
+),
+
+final as (
+
+    {{ with_change_time('unversioned', 'payment_id') }}
 
 )
 

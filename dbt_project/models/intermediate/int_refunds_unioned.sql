@@ -30,7 +30,8 @@ shopify as (
         duties_amount,
         order_adjustments_amount,
         is_restocked,
-        external_return_id is not null as has_return
+        external_return_id is not null as has_return,
+        loaded_at
     from {{ ref('stg_shopify__refunds') }}
 
 ),
@@ -54,7 +55,8 @@ stripe as (
         cast(null as decimal(18, 4)) as duties_amount,
         cast(null as decimal(18, 4)) as order_adjustments_amount,
         cast(null as boolean) as is_restocked,
-        cast(null as boolean) as has_return
+        cast(null as boolean) as has_return,
+        loaded_at
     from {{ ref('stg_stripe__refunds') }}
 
 ),
@@ -79,7 +81,8 @@ paypal as (
         cast(null as decimal(18, 4)) as duties_amount,
         cast(null as decimal(18, 4)) as order_adjustments_amount,
         cast(null as boolean) as is_restocked,
-        cast(null as boolean) as has_return
+        cast(null as boolean) as has_return,
+        loaded_at
     from {{ ref('stg_paypal__transactions') }}
     where event_code = 'T1107'
 
@@ -104,7 +107,7 @@ refunds as (
 
 ),
 
-final as (
+unversioned as (
 
     select
         refunds.refund_id,
@@ -127,10 +130,17 @@ final as (
         refunds.order_adjustments_amount,
         refunds.is_restocked,
         refunds.has_return,
-        orders.ordered_at
+        orders.ordered_at,
+        refunds.loaded_at
 
     from refunds
     left join orders on refunds.external_order_id = orders.external_order_id
+
+),
+
+final as (
+
+    {{ with_change_time('unversioned', 'refund_id') }}
 
 )
 

@@ -47,7 +47,9 @@ aftership as (
         destination.country_code as destination_country_code,
         trackings.promised_delivery_date,
         coalesce(events.event_count, 0) as tracking_event_count,
-        trackings.updated_at
+        trackings.updated_at,
+        -- Scans load with their tracking (one transformer), so the tracking's load dates both.
+        trackings.loaded_at
     from {{ ref('stg_tracking__trackings') }} as trackings
     left join events on trackings.tracking_id = events.tracking_id
     left join status_map as by_subtag
@@ -86,7 +88,8 @@ shopify as (
         cast(null as {{ dbt.type_string() }}) as destination_country_code,
         cast(null as date) as promised_delivery_date,
         0 as tracking_event_count,
-        fulfillments.updated_at
+        fulfillments.updated_at,
+        greatest(numbers.loaded_at, fulfillments.loaded_at) as loaded_at
     from {{ ref('stg_shopify__fulfillment_tracking_numbers') }} as numbers
     inner join {{ ref('stg_shopify__fulfillments') }} as fulfillments
         on numbers.fulfillment_id = fulfillments.fulfillment_id
@@ -129,7 +132,7 @@ zones as (
 
 ),
 
-final as (
+unversioned as (
 
     select
         matched.shipment_id,
@@ -158,9 +161,10 @@ final as (
             {{ dbt.dateadd('day', 'zones.transit_days_max', dbt.cast('matched.shipped_at', 'date')) }}
         ) as promised_delivery_date,
         matched.tracking_event_count,
-        -- When the source last changed the parcel: incremental facts pick the orders whose
-        -- parcels changed since their last build with it (macro `changed_order_ids`).
         matched.updated_at,
+        -- When the load that last wrote the parcel finished: incremental facts pick the orders
+        -- whose parcels were loaded since their last build with it (macro `changed_order_ids`).
+        matched.loaded_at,
         row_number() over (partition by matched.order_id order by matched.shipped_at, matched.shipment_id)
             as parcel_sequence,
         count(*) over (partition by matched.order_id) as order_parcel_count
@@ -173,6 +177,12 @@ final as (
                 then 'domestic'
             else 'international'
         end
+
+),
+
+final as (
+
+    {{ with_change_time('unversioned', 'shipment_id') }}
 
 )
 

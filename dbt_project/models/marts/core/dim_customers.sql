@@ -6,10 +6,9 @@
         on_schema_change='fail'
     )
 }}
--- Incremental by customer: every column comes from the customer's own order rows, which move
--- their `updated_at` whenever they change, so a customer with an order updated since the last
--- build (minus the lookback, macro `incremental_since`) is recomputed from all their orders;
--- other customers are not read.
+-- Incremental by customer: every column comes from the customer's own order rows, so a
+-- customer with an order fct_orders rewrote since this table's last build (macro
+-- `incremental_since`) is recomputed from all their orders; other customers are not read.
 with
 
 {% if is_incremental() %}
@@ -18,7 +17,7 @@ changed as (
     select distinct customer_id
     from {{ ref('fct_orders') }}
     where customer_id is not null
-        and updated_at >= {{ incremental_since('last_order_updated_at') }}
+        and built_at > {{ incremental_since() }}
 
 ),
 {% endif %}

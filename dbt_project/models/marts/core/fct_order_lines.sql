@@ -7,10 +7,10 @@
     )
 }}
 -- Incremental by order: a line depends only on its order's row, the order's lines and the
--- FX fixing of its date, and channels resend an order's lines whenever the order changes
--- (Shopify edits, Amazon shipments move `updated_at`), so the lines of every order updated
--- since the last build (minus the lookback, which also covers a fixing loaded late) are
--- deleted and inserted again whole.
+-- FX fixing of its date, all of which rebuild the order in fct_orders (macro
+-- `changed_order_ids`), so the lines of every order fct_orders wrote since this table's last
+-- build are deleted and inserted again whole.
+-- depends_on: {{ ref('fct_orders') }}
 {%- set changed_only = 'where order_id in (select order_id from orders)' if is_incremental() else '' %}
 with
 
@@ -19,7 +19,9 @@ orders as (
     select order_id, channel, store_id, ordered_at, updated_at, destination_country_code
     from {{ ref('int_orders_unioned') }}
     {% if is_incremental() %}
-    where updated_at >= {{ incremental_since('order_updated_at') }}
+    where order_id in (
+        select order_id from {{ ref('fct_orders') }} where built_at > {{ incremental_since() }}
+    )
     {% endif %}
 
 ),

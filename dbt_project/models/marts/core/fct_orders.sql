@@ -7,15 +7,16 @@
     )
 }}
 -- Incremental by order: every order that itself, a line, a payment, a refund or a parcel
--- changed since the last build (minus the lookback) is deleted and inserted again whole
--- (macro `changed_order_ids`); other orders are not read.
+-- loaded since the last build touched, or whose FX fixing changed, is deleted and inserted
+-- again whole (macro `changed_order_ids`); other orders are not read.
+-- depends_on: {{ ref('int_fx_rates_daily') }}
 {%- set changed_only = 'and order_id in (select order_id from changed)' if is_incremental() else '' %}
 with
 
 {% if is_incremental() %}
 changed as (
 
-    {{ changed_order_ids(incremental_since('updated_at')) }}
+    {{ changed_order_ids(incremental_since()) }}
 
 ),
 {% endif %}

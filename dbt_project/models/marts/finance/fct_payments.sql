@@ -6,19 +6,19 @@
         on_schema_change='fail'
     )
 }}
--- Incremental by payment: payments made since the last build, and the payments of orders
--- changed since then (a late order re-matches its payment and dates its FX), both minus the
--- lookback (macro `incremental_since`), are deleted and inserted again.
+-- Incremental by payment: payments loaded since the last build, and the payments of orders
+-- fct_orders rewrote since then (a late order re-matches its payment and dates its FX), are
+-- deleted and inserted again (macros `incremental_since`, `changed_order_ids`).
+-- depends_on: {{ ref('fct_orders') }}
 with
 
 payments as (
 
     select * from {{ ref('int_payments_matched') }}
     {% if is_incremental() %}
-    where paid_at >= {{ incremental_since('paid_at') }}
+    where changed_at > {{ incremental_since() }}
         or order_id in (
-            select order_id from {{ ref('int_orders_unioned') }}
-            where updated_at >= {{ incremental_since('paid_at') }}
+            select order_id from {{ ref('fct_orders') }} where built_at > {{ incremental_since() }}
         )
     {% endif %}
 

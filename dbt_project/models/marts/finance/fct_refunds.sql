@@ -6,20 +6,19 @@
         on_schema_change='fail'
     )
 }}
--- Incremental by refund: refunds made since the last build, and the refunds of orders
--- changed since then (a refund matched to an order loaded later), both minus the lookback
--- (macro `incremental_since`), are deleted and inserted again.
--- depends_on: {{ ref('int_orders_unioned') }}
+-- Incremental by refund: refunds loaded since the last build, and the refunds of orders
+-- fct_orders rewrote since then (a refund matched to an order loaded later), are deleted and
+-- inserted again (macros `incremental_since`, `changed_order_ids`).
+-- depends_on: {{ ref('fct_orders') }}
 with
 
 refunds as (
 
     select * from {{ ref('int_refunds_unioned') }}
     {% if is_incremental() %}
-    where refunded_at >= {{ incremental_since('refunded_at') }}
+    where changed_at > {{ incremental_since() }}
         or order_id in (
-            select order_id from {{ ref('int_orders_unioned') }}
-            where updated_at >= {{ incremental_since('refunded_at') }}
+            select order_id from {{ ref('fct_orders') }} where built_at > {{ incremental_since() }}
         )
     {% endif %}
 

@@ -42,7 +42,8 @@ renamed as (
         is_buyer_requested_cancel,
         buyer_cancel_reason,
         tax_collection_model,
-        tax_collection_responsible_party
+        tax_collection_responsible_party,
+        loaded_at
 
     from source
 

@@ -41,7 +41,8 @@ renamed as (
         upper(shipping_country_code) as destination_country_code,
         shipping_state_or_region as destination_province,
         shipping_city as destination_city,
-        shipping_postal_code as destination_postal_code
+        shipping_postal_code as destination_postal_code,
+        loaded_at
 
     from source
 

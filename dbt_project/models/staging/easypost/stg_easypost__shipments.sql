@@ -32,7 +32,8 @@ renamed as (
         duty_amount,
         import_tax_amount,
         cast(duty_amount + import_tax_amount as decimal(18, 4)) as duties_amount,
-        duties_billed_at
+        duties_billed_at,
+        loaded_at
 
     from source
 

@@ -14,7 +14,8 @@ renamed as (
         currency as currency_code,
         cast(rate_per_eur as decimal(18, 6)) as units_per_eur,
         rate_text,
-        origin as rate_origin
+        origin as rate_origin,
+        loaded_at
 
     from source
 

@@ -24,7 +24,8 @@ renamed as (
         discount as discount_amount,
         tax as tax_amount,
         source_file,
-        source_row
+        source_row,
+        loaded_at
 
     from source
 

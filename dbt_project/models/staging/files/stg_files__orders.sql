@@ -39,7 +39,8 @@ renamed as (
         destination_postal_code,
         line_count,
         source_file,
-        source_row
+        source_row,
+        loaded_at
 
     from source
 

@@ -20,7 +20,8 @@ renamed as (
         unit_price as unit_price_amount,
         item_amount,
         tax_amount,
-        total_item_amount
+        total_item_amount,
+        loaded_at
 
     from source
 

@@ -40,7 +40,8 @@ renamed as (
         payer_account_id,
         upper(payer_country_code) as payer_country_code,
         upper(shipping_country_code) as shipping_country_code,
-        item_count
+        item_count,
+        loaded_at
 
     from source
 

@@ -20,7 +20,8 @@ renamed as (
         quantity,
         currency as currency_code,
         price as unit_price_amount,
-        fulfillment_updated_at
+        fulfillment_updated_at,
+        loaded_at
 
     from source
 

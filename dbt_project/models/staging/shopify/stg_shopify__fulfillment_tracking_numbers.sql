@@ -19,7 +19,8 @@ renamed as (
         tracking_company,
         tracking_number,
         tracking_url,
-        fulfillment_updated_at
+        fulfillment_updated_at,
+        loaded_at
 
     from source
 

@@ -28,7 +28,8 @@ renamed as (
         tracking_url,
         tracking_number_count,
         line_item_count as line_count,
-        total_quantity
+        total_quantity,
+        loaded_at
 
     from source
 

@@ -30,7 +30,8 @@ renamed as (
         currency as currency_code,
         cast(price as decimal(18, 4)) as unit_price_amount,
         cast(discount_amount as decimal(18, 4)) as discount_amount,
-        cast(tax_amount as decimal(18, 4)) as tax_amount
+        cast(tax_amount as decimal(18, 4)) as tax_amount,
+        loaded_at
 
     from source
 

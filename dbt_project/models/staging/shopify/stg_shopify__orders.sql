@@ -43,7 +43,8 @@ renamed as (
         cast(total_price as decimal(18, 4)) as total_amount,
         cast(current_total_price as decimal(18, 4)) as current_total_amount,
         presentment_currency as presentment_currency_code,
-        cast(presentment_total_price as decimal(18, 4)) as presentment_total_amount
+        cast(presentment_total_price as decimal(18, 4)) as presentment_total_amount,
+        loaded_at
 
     from source
 

@@ -26,7 +26,8 @@ renamed as (
         reserved_funds_gross_amount,
         reserved_funds_fee_amount,
         retried_payouts_gross_amount,
-        retried_payouts_fee_amount
+        retried_payouts_fee_amount,
+        loaded_at
 
     from source
 

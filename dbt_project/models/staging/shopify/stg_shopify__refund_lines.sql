@@ -25,7 +25,8 @@ renamed as (
         total_tax as tax_amount,
         presentment_currency as presentment_currency_code,
         presentment_subtotal as presentment_subtotal_amount,
-        presentment_total_tax as presentment_tax_amount
+        presentment_total_tax as presentment_tax_amount,
+        loaded_at
 
     from source
 

@@ -30,7 +30,8 @@ renamed as (
         order_adjustments_amount,
         duties_amount,
         additional_fees_amount,
-        refund_line_item_count as refund_line_count
+        refund_line_item_count as refund_line_count,
+        loaded_at
 
     from source
 

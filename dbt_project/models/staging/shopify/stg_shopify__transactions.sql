@@ -30,7 +30,8 @@ renamed as (
         is_test,
         is_manual_payment_gateway,
         credit_card_company,
-        payment_method_name
+        payment_method_name,
+        loaded_at
 
     from source
 

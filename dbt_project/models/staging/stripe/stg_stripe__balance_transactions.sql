@@ -21,7 +21,8 @@ renamed as (
         amount,
         fee as fee_amount,
         net as net_amount,
-        fee_details
+        fee_details,
+        loaded_at
 
     from source
 

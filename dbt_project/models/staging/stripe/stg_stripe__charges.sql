@@ -35,7 +35,8 @@ renamed as (
         card_brand,
         upper(card_country_code) as card_country_code,
         wallet_type,
-        upper(billing_country_code) as billing_country_code
+        upper(billing_country_code) as billing_country_code,
+        loaded_at
 
     from source
 

@@ -21,7 +21,8 @@ renamed as (
         has_evidence,
         past_due as is_past_due,
         network_reason_code,
-        case_type
+        case_type,
+        loaded_at
 
     from source
 

@@ -21,7 +21,8 @@ renamed as (
         automatic as is_automatic,
         balance_transaction_id,
         failure_code,
-        reconciliation_status
+        reconciliation_status,
+        loaded_at
 
     from source
 

@@ -18,7 +18,8 @@ renamed as (
         status as refund_status,
         reason,
         failure_reason,
-        balance_transaction_id
+        balance_transaction_id,
+        loaded_at
 
     from source
 

@@ -27,7 +27,8 @@ renamed as (
         city,
         state,
         zip as postal_code,
-        country_iso3
+        country_iso3,
+        loaded_at
 
     from source
 

@@ -35,7 +35,8 @@ renamed as (
         latest_estimated_delivery_date,
         first_attempted_at,
         delivery_type,
-        checkpoint_count
+        checkpoint_count,
+        loaded_at
 
     from source
 

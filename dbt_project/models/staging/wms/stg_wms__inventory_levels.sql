@@ -15,7 +15,8 @@ renamed as (
         on_hand as on_hand_quantity,
         reserved as reserved_quantity,
         available as available_quantity,
-        updated_at
+        updated_at,
+        loaded_at
 
     from source
 

@@ -15,7 +15,8 @@ renamed as (
         weight_g as unit_weight_grams,
         cast(unit_cost as decimal(18, 4)) as unit_cost_amount,
         cost_currency as cost_currency_code,
-        upper(origin_country_code) as origin_country_code
+        upper(origin_country_code) as origin_country_code,
+        loaded_at
 
     from source
 

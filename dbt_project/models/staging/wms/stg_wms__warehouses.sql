@@ -15,7 +15,8 @@ renamed as (
         upper(country_code) as country_code,
         latitude,
         longitude,
-        timezone
+        timezone,
+        loaded_at
 
     from source
 
