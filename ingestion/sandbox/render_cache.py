@@ -25,7 +25,7 @@ from __future__ import annotations
 import itertools
 import threading
 import weakref
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
@@ -83,29 +83,47 @@ class BytePool:
         if limit < 0:
             raise ValueError(f"a byte budget cannot be negative: {limit}")
         self.limit = limit
-        self.held = 0
+        self._held = 0
         self.lock = threading.Lock()
+        # Tokens of caches collected since the last locked operation (``leave``).
+        self._left: deque[int] = deque()
         # Every entry of every cache, least recently used first: (cache token, key) -> bytes.
         self._lru: OrderedDict[tuple[int, Hashable], int] = OrderedDict()
         self._tables: dict[int, dict[Hashable, Entry]] = {}
         self._held_by: dict[int, int] = {}
         self._tokens = itertools.count()
 
+    @property
+    def held(self) -> int:
+        """Bytes the caches still alive hold."""
+        with self.lock:
+            self._forget_left()
+            return self._held
+
     def join(self, table: dict[Hashable, Entry]) -> int:
         """Register a cache's entry table; returns the token its entries are filed under."""
         with self.lock:
+            self._forget_left()
             token = next(self._tokens)
             self._tables[token] = table
             self._held_by[token] = 0
             return token
 
     def leave(self, token: int) -> None:
-        """Forget a cache and every byte it held (called when the cache is collected)."""
-        with self.lock:
+        """Forget a cache and every byte it held. Called by the cache's finalizer, which the
+        garbage collector may run on a thread that holds ``lock`` (an allocation inside
+        ``store``): taking the lock here would deadlock that thread, so the token is only
+        queued, and the next locked operation forgets the cache."""
+        self._left.append(token)
+
+    def _forget_left(self) -> None:
+        """Drop the entries of every collected cache (caller holds ``lock``)."""
+        while self._left:
+            token = self._left.popleft()
             table = self._tables.pop(token, {})
             for key, entry in table.items():
                 del self._lru[(token, key)]
-                self.held -= entry.size
+                self._held -= entry.size
             table.clear()
             self._held_by.pop(token, None)
 
@@ -119,6 +137,7 @@ class BytePool:
     def store(self, token: int, key: Hashable, entry: Entry) -> None:
         """File ``entry`` under ``key`` in the cache ``token``, replacing any older rendering,
         then evict across caches down to ``limit`` (caller holds ``lock``)."""
+        self._forget_left()
         table = self._tables[token]
         old = table.pop(key, None)
         if old is not None:
@@ -126,9 +145,9 @@ class BytePool:
             self._release(token, old.size)
         table[key] = entry
         self._lru[(token, key)] = entry.size
-        self.held += entry.size
+        self._held += entry.size
         self._held_by[token] += entry.size
-        while self.held > self.limit and len(self._lru) > 1:
+        while self._held > self.limit and len(self._lru) > 1:
             (owner, evicted), size = self._lru.popitem(last=False)
             del self._tables[owner][evicted]
             self._release(owner, size)
@@ -138,14 +157,15 @@ class BytePool:
         if limit < 0:
             raise ValueError(f"a byte budget cannot be negative: {limit}")
         with self.lock:
+            self._forget_left()
             self.limit = limit
-            while self.held > self.limit and self._lru:
+            while self._held > self.limit and self._lru:
                 (owner, evicted), size = self._lru.popitem(last=False)
                 del self._tables[owner][evicted]
                 self._release(owner, size)
 
     def _release(self, token: int, size: int) -> None:
-        self.held -= size
+        self._held -= size
         self._held_by[token] -= size
 
 

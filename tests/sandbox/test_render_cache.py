@@ -5,6 +5,7 @@ back, and a record evicted by another list's walk is rendered again to the very 
 from __future__ import annotations
 
 import gc
+import threading
 
 import pytest
 
@@ -89,3 +90,25 @@ def test_a_record_another_list_evicted_is_rendered_again_to_the_same_bytes():
     assert trackings.rendered.rendered > rendered  # really rendered again, not served from cache
     assert again == first == fresh(trackings)
     assert pool.held <= pool.limit
+
+
+def test_a_cache_collected_while_its_pool_is_locked_does_not_hang_the_server():
+    """The collector can run a dropped cache's finalizer on a thread inside ``store`` (an
+    allocation under the pool's lock); a finalizer that took the lock hung that thread, and
+    with it the sandbox server and the test run."""
+    pool = BytePool(1 << 20)
+    kept, dropped = RenderCache(pool=pool), RenderCache(pool=pool)
+    kept.put("k", entry(1_000))
+    dropped.put("d", entry(2_000))
+    dropped.cycle = dropped  # only the cyclic collector frees it, at a moment of its choosing
+    del dropped
+    done = threading.Event()
+
+    def collect_under_the_lock() -> None:
+        with pool.lock:
+            gc.collect()
+        done.set()
+
+    threading.Thread(target=collect_under_the_lock, daemon=True).start()
+    assert done.wait(10), "a collected cache's finalizer blocked on the lock its thread holds"
+    assert pool.held == kept.held == 1_000
