@@ -10,11 +10,13 @@ way of merging the parser's rows back in page order.
 
 from __future__ import annotations
 
+import io
 from functools import cache
 from typing import Any
 
 import polars as pl
 import pyarrow as pa
+import pyarrow.json as pj
 
 from ingestion.common.parsing import MONEY_PRECISION, MONEY_SCALE
 
@@ -91,3 +93,22 @@ def to_schema(frame: pl.DataFrame, schema: pa.Schema) -> pa.Table:
         [table.column(name).cast(f.type) for name, f in zip(schema.names, schema, strict=True)],
         schema=schema,
     )
+
+
+def read_page(content: bytes, schema: pa.Schema, envelope: str) -> pa.Table | None:
+    """One response body decoded against ``schema`` as a one-row table, or None when it does
+    not fit (the caller then parses the page record by record, which says why)."""
+    try:
+        table = pj.read_json(
+            io.BytesIO(content),
+            # One row (the whole body): the block must hold it.
+            read_options=pj.ReadOptions(block_size=len(content) + 1, use_threads=False),
+            parse_options=pj.ParseOptions(
+                explicit_schema=schema, unexpected_field_behavior="ignore"
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    if table.num_rows != 1 or not table.column(envelope)[0].is_valid:
+        return None
+    return table

@@ -25,7 +25,6 @@ quarantine rows on a harsh sandbox's pages and on Shopify's own examples.
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -34,12 +33,12 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.json as pj
 
 from ingestion.common.columnar import (
     MONEY_DTYPE,
     iso_time,
     money_value,
+    read_page,
     required_text,
     rows_frame,
     to_schema,
@@ -283,18 +282,8 @@ class DecodedOrders:
 
 def decode_page(content: bytes) -> DecodedOrders:
     """Decode one ``GET /orders.json`` response body against ``PAGE_JSON``."""
-    try:
-        table = pj.read_json(
-            io.BytesIO(content),
-            # One row (the whole body): the block must hold it.
-            read_options=pj.ReadOptions(block_size=len(content) + 1, use_threads=False),
-            parse_options=pj.ParseOptions(
-                explicit_schema=PAGE_JSON, unexpected_field_behavior="ignore"
-            ),
-        )
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        table = None
-    if table is None or table.num_rows != 1 or not table.column("orders")[0].is_valid:
+    table = read_page(content, PAGE_JSON, "orders")
+    if table is None:
         page = DecodedOrders(None, content)
         page.raw_orders()  # an envelope without ``orders`` fails here, as it always did
         return page

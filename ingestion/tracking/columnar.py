@@ -25,7 +25,6 @@ quarantine rows on a harsh sandbox's pages and on AfterShip's own examples.
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -34,9 +33,8 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.json as pj
 
-from ingestion.common.columnar import iso_time, required_text, rows_frame, to_schema
+from ingestion.common.columnar import iso_time, read_page, required_text, rows_frame, to_schema
 from ingestion.common.http import load_json
 from ingestion.common.quarantine import Quarantine
 from ingestion.tracking.parsers import (
@@ -173,18 +171,8 @@ class DecodedPage:
 
 def decode_page(content: bytes) -> DecodedPage:
     """Decode one ``GET /trackings`` response body against ``PAGE_JSON``."""
-    try:
-        table = pj.read_json(
-            io.BytesIO(content),
-            # One row (the whole body): the block must hold it.
-            read_options=pj.ReadOptions(block_size=len(content) + 1, use_threads=False),
-            parse_options=pj.ParseOptions(
-                explicit_schema=PAGE_JSON, unexpected_field_behavior="ignore"
-            ),
-        )
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        table = None
-    if table is None or table.num_rows != 1 or not table.column("data")[0].is_valid:
+    table = read_page(content, PAGE_JSON, "data")
+    if table is None:
         return _undecoded(content)
     data_scalar = table.column("data")[0]
     data = {
