@@ -1,10 +1,12 @@
 """Parts every connector's dlt source is built from, written once: the merge disposition, the
-quarantine table fed by each parsed page, and the request counter shared by a source's clients.
+quarantine table fed by each parsed page, the request counter shared by a source's clients, and
+the batching of parsed pages into fewer, larger Arrow tables.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, Generic, TypeVar
 
 import dlt
 
@@ -34,3 +36,31 @@ def counted(client: ApiClient, stats: RequestStats | None) -> ApiClient:
     if stats is not None:
         client.stats = stats
     return client
+
+
+P = TypeVar("P")  # a parsed page, with ``max_created`` (None on a page without records)
+B = TypeVar("B")  # several parsed pages merged into one
+
+
+class PageBatches(Generic[P, B]):
+    """Parsed pages merged ``size`` at a time: dlt extracts and normalizes one larger Arrow
+    table far faster than many small ones. Remembers the newest ``max_created`` of the pages
+    read (starting from ``newest``), which becomes the cursor once every page was read."""
+
+    def __init__(self, merge: Callable[[list[P]], B], size: int, newest: Any = None) -> None:
+        self.merge = merge
+        self.size = size
+        self.newest = newest
+
+    def of(self, pages: Iterable[P]) -> Iterator[B]:
+        batch: list[P] = []
+        for page in pages:
+            created = page.max_created  # type: ignore[attr-defined]
+            if created is not None and (self.newest is None or created > self.newest):
+                self.newest = created
+            batch.append(page)
+            if len(batch) >= self.size:
+                yield self.merge(batch)
+                batch = []
+        if batch:
+            yield self.merge(batch)

@@ -20,7 +20,7 @@ import dlt
 
 from ingestion.common.http import ApiClient, RequestStats
 from ingestion.common.parsing import utc_timestamp
-from ingestion.common.source_parts import MERGE, counted, quarantine_transformer
+from ingestion.common.source_parts import MERGE, PageBatches, counted, quarantine_transformer
 from ingestion.easypost import settings
 from ingestion.easypost.client import iter_shipment_pages, make_client
 from ingestion.easypost.parsers import ParsedPage, merge_pages, parse_page
@@ -58,21 +58,11 @@ def easypost_source(
         since = start
         if cursor is not None:
             since = max(start, datetime.fromisoformat(cursor) - timedelta(seconds=lookback_seconds))
-        newest: datetime | None = None
-        batch: list[ParsedPage] = []
+        batches = PageBatches(merge_pages, settings.BATCH_PAGES)
         with client() as api:
-            for records in iter_shipment_pages(api, since, page_size):
-                parsed = parse_page(records)
-                if parsed.max_created is not None and (
-                    newest is None or parsed.max_created > newest
-                ):
-                    newest = parsed.max_created
-                batch.append(parsed)
-                if len(batch) >= settings.BATCH_PAGES:
-                    yield merge_pages(batch)
-                    batch = []
-        if batch:
-            yield merge_pages(batch)
+            pages = (parse_page(records) for records in iter_shipment_pages(api, since, page_size))
+            yield from batches.of(pages)
+        newest: datetime | None = batches.newest
         if newest is not None and (cursor is None or newest.isoformat() > cursor):
             state[CURSOR_STATE_KEY] = newest.isoformat()
 

@@ -18,7 +18,7 @@ import dlt
 
 from ingestion.common.http import ApiClient, RequestStats
 from ingestion.common.parsing import utc_timestamp
-from ingestion.common.source_parts import MERGE, counted, quarantine_transformer
+from ingestion.common.source_parts import MERGE, PageBatches, counted, quarantine_transformer
 from ingestion.stripe import settings
 from ingestion.stripe.client import iter_list_pages, make_client
 from ingestion.stripe.parsers import ParsedPage, merge_pages, parse_page
@@ -73,22 +73,11 @@ def stripe_source(
                     else settings.LOOKBACK_SECONDS[table]
                 )
                 since = start if cursor is None else max(start, cursor - lookback)
-                newest = cursor
-                batch: list[ParsedPage] = []
-                for objects in iter_list_pages(api, f"/v1/{table}", since, page_size):
-                    parsed = parse_page(table, objects)
-                    if parsed.max_created is not None and (
-                        newest is None or parsed.max_created > newest
-                    ):
-                        newest = parsed.max_created
-                    batch.append(parsed)
-                    if len(batch) >= settings.BATCH_PAGES:
-                        yield merge_pages(batch)
-                        batch = []
-                if batch:
-                    yield merge_pages(batch)
-                if newest is not None:
-                    cursors[table] = newest
+                batches = PageBatches(merge_pages, settings.BATCH_PAGES, newest=cursor)
+                pages = iter_list_pages(api, f"/v1/{table}", since, page_size)
+                yield from batches.of(parse_page(table, objects) for objects in pages)
+                if batches.newest is not None:
+                    cursors[table] = batches.newest
 
     def table_resource(table: str) -> Any:
         @dlt.transformer(
