@@ -11,9 +11,11 @@ way of merging the parser's rows back in page order.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable, Sequence
 from functools import cache
 from typing import Any
 
+import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.json as pj
@@ -112,3 +114,33 @@ def read_page(content: bytes, schema: pa.Schema, envelope: str) -> pa.Table | No
     if table.num_rows != 1 or not table.column(envelope)[0].is_valid:
         return None
     return table
+
+
+def records_at(
+    rows: list[int], sizes: Sequence[int], page_records: Callable[[int], list[Any]]
+) -> list[Any]:
+    """The raw records at ``rows`` of pages laid end to end (``sizes`` records each), from
+    ``page_records(page index)``: only pages that hold such a record are decoded."""
+    starts = np.cumsum([0, *sizes])
+    found = []
+    for row in rows:
+        index = int(np.searchsorted(starts, row, side="right")) - 1
+        found.append(page_records(index)[row - starts[index]])
+    return found
+
+
+def with_parsed_rows(
+    good: pl.DataFrame, others: list[int], parsed: list[tuple[int, Any, Any]], schema: pa.Schema
+) -> pl.DataFrame:
+    """``good`` with the rows the per-record parser gave for the page rows ``others``
+    (``(position in others, row, children)`` each), in page order."""
+    return pl.concat(
+        [
+            good,
+            rows_frame(
+                [others[position] for position, _, _ in parsed],
+                [row for _, row, _ in parsed],
+                schema,
+            ),
+        ]
+    ).sort("_row", maintain_order=True)

@@ -39,9 +39,11 @@ from ingestion.common.columnar import (
     iso_time,
     money_value,
     read_page,
+    records_at,
     required_text,
     rows_frame,
     to_schema,
+    with_parsed_rows,
 )
 from ingestion.common.http import load_json
 from ingestion.common.quarantine import Quarantine
@@ -339,23 +341,10 @@ def parse_columns(pages: list[DecodedOrders], store_id: str) -> ParsedOrders:
     quarantine = Quarantine(source="shopify")
     others = sorted(set(range(frame.height)) - set(plain.get_column("_row").to_list()))
     if others:
-        # Decoded only for the pages that hold one, and only these orders are parsed.
-        starts = np.cumsum([0, *(len(a) for a in arrays)])
-        records = []
-        for row in others:
-            index = int(np.searchsorted(starts, row, side="right")) - 1
-            records.append(pages[index].raw_orders()[row - starts[index]])
+        # Only these orders are parsed one by one.
+        records = records_at(others, [len(a) for a in arrays], lambda i: pages[i].raw_orders())
         parsed = parse_records(records, store_id, quarantine)
-        good_rows = pl.concat(
-            [
-                good_rows,
-                rows_frame(
-                    [others[position] for position, _, _ in parsed],
-                    [row for _, row, _ in parsed],
-                    ORDERS_SCHEMA,
-                ),
-            ]
-        ).sort("_row", maintain_order=True)
+        good_rows = with_parsed_rows(good_rows, others, parsed, ORDERS_SCHEMA)
         fallback_lines = rows_frame(
             [others[position] for position, _, items in parsed for _ in items],
             [item for _, _, items in parsed for item in items],

@@ -34,7 +34,15 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ingestion.common.columnar import iso_time, read_page, required_text, rows_frame, to_schema
+from ingestion.common.columnar import (
+    iso_time,
+    read_page,
+    records_at,
+    required_text,
+    rows_frame,
+    to_schema,
+    with_parsed_rows,
+)
 from ingestion.common.http import load_json
 from ingestion.common.quarantine import Quarantine
 from ingestion.tracking.parsers import (
@@ -244,23 +252,10 @@ def parse_columns(pages: list[DecodedPage]) -> ParsedTrackings:
     quarantine = Quarantine(source=SOURCE)
     others = sorted(set(range(frame.height)) - set(plain.get_column("_row").to_list()))
     if others:
-        # Decoded only for the pages that hold one, and only these records are parsed.
-        starts = np.cumsum([0, *(len(a) for a in arrays)])
-        records = []
-        for row in others:
-            index = int(np.searchsorted(starts, row, side="right")) - 1
-            records.append(pages[index].raw_trackings()[row - starts[index]])
+        # Only these records are parsed one by one.
+        records = records_at(others, [len(a) for a in arrays], lambda i: pages[i].raw_trackings())
         parsed = parse_records(records, quarantine)
-        good_rows = pl.concat(
-            [
-                good_rows,
-                rows_frame(
-                    [others[position] for position, _, _ in parsed],
-                    [row for _, row, _ in parsed],
-                    TRACKINGS_SCHEMA,
-                ),
-            ]
-        ).sort("_row", maintain_order=True)
+        good_rows = with_parsed_rows(good_rows, others, parsed, TRACKINGS_SCHEMA)
         good_scans = pl.concat(
             [
                 good_scans,
