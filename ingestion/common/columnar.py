@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Sequence
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import polars as pl
@@ -144,3 +144,31 @@ def with_parsed_rows(
             ),
         ]
     ).sort("_row", maintain_order=True)
+
+
+Page = TypeVar("Page")
+Parsed = TypeVar("Parsed")
+
+
+def parsed_in_runs(
+    pages: Sequence[Page],
+    decoded: Callable[[Page], bool],
+    columns: Callable[[list[Page]], Parsed],
+    one_by_one: Callable[[Page], Parsed],
+) -> list[Parsed]:
+    """``pages`` parsed in page order: each run of consecutive decoded pages converted together
+    by ``columns`` (a polars pass costs about 10 ms whatever its size, so one per page would
+    cost more than the work), each undecoded page record by record by ``one_by_one``."""
+    parts: list[Parsed] = []
+    run: list[Page] = []
+    for page in pages:
+        if decoded(page):
+            run.append(page)
+            continue
+        if run:
+            parts.append(columns(run))
+            run = []
+        parts.append(one_by_one(page))
+    if run:
+        parts.append(columns(run))
+    return parts

@@ -38,6 +38,7 @@ from ingestion.common.columnar import (
     MONEY_DTYPE,
     iso_time,
     money_value,
+    parsed_in_runs,
     read_page,
     records_at,
     required_text,
@@ -298,17 +299,12 @@ def parse_pages(pages: list[DecodedOrders], store_id: str) -> ParsedOrders:
     ``parsers.parse_orders`` gives them page by page. Consecutive decoded pages are converted
     together (a polars pass costs about 11 ms whatever its size: 45 us an order for one page
     of 250, 8 for ten); an undecoded page is parsed record by record."""
-    parts: list[ParsedOrders] = []
-    run: list[DecodedOrders] = []
-    for page in [*pages, None]:
-        if page is not None and page.orders is not None:
-            run.append(page)
-            continue
-        if run:
-            parts.append(parse_columns(run, store_id))
-            run = []
-        if page is not None:
-            parts.append(parse_orders(page.raw_orders(), store_id))
+    parts = parsed_in_runs(
+        pages,
+        lambda page: page.orders is not None,
+        lambda run: parse_columns(run, store_id),
+        lambda page: parse_orders(page.raw_orders(), store_id),
+    )
     if len(parts) == 1:
         return parts[0]
     newest = [p.max_updated_at for p in parts if p.max_updated_at is not None]

@@ -36,6 +36,7 @@ import pyarrow.compute as pc
 
 from ingestion.common.columnar import (
     iso_time,
+    parsed_in_runs,
     read_page,
     records_at,
     required_text,
@@ -209,17 +210,12 @@ def parse_pages(pages: list[DecodedPage]) -> ParsedTrackings:
     pages are converted together (a polars pass costs about 10 ms whatever its size, so one
     per 200-tracking page would cost more than the work); an undecoded page is parsed record
     by record."""
-    parts: list[ParsedTrackings] = []
-    run: list[DecodedPage] = []
-    for page in [*pages, None]:
-        if page is not None and page.trackings is not None:
-            run.append(page)
-            continue
-        if run:
-            parts.append(parse_columns(run))
-            run = []
-        if page is not None:
-            parts.append(parse_trackings(page.raw_trackings()))
+    parts = parsed_in_runs(
+        pages,
+        lambda page: page.trackings is not None,
+        parse_columns,
+        lambda page: parse_trackings(page.raw_trackings()),
+    )
     if len(parts) == 1:
         return parts[0]
     quarantine = Quarantine.merged(SOURCE, (part.quarantine for part in parts))
